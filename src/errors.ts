@@ -1,0 +1,229 @@
+import type { $ZodIssue } from 'zod/v4/core';
+
+/** Stable machine-readable codes carried by every {@link WebhookError}. */
+export type WebhookErrorCode =
+  | 'invalid_json'
+  | 'invalid_payload'
+  | 'invalid_timestamp'
+  | 'invalid_options'
+  | 'payload_too_large'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'method_not_allowed'
+  | 'in_flight'
+  | 'handler_failed'
+  | 'store_unavailable';
+
+/** Every error name this package uses, for {@link isWebhookError}. */
+const ERROR_CODES: ReadonlySet<string> = new Set<WebhookErrorCode>([
+  'invalid_json',
+  'invalid_payload',
+  'invalid_timestamp',
+  'invalid_options',
+  'payload_too_large',
+  'unauthorized',
+  'forbidden',
+  'method_not_allowed',
+  'in_flight',
+  'handler_failed',
+  'store_unavailable',
+]);
+
+/** How many characters of untrusted input an error message may quote. */
+const EXCERPT_LENGTH = 32;
+
+/**
+ * Quotes at most a short excerpt of untrusted input for an error message.
+ *
+ * @internal
+ */
+export function excerpt(value: string): string {
+  const short = value.length > EXCERPT_LENGTH ? `${value.slice(0, EXCERPT_LENGTH)}…` : value;
+  return JSON.stringify(short);
+}
+
+/** Options accepted by every {@link WebhookError} constructor. */
+export interface WebhookErrorOptions {
+  /** The underlying error, kept for logs; never sent to the HTTP client. */
+  cause?: unknown;
+}
+
+/**
+ * Base class of every error this package throws or rejects with.
+ *
+ * `code` is stable across versions and safe to branch on; `status` is the HTTP status an
+ * adapter answers with. Use {@link isWebhookError} rather than `instanceof` when several
+ * copies of the package may be loaded (ESM and CJS side by side).
+ */
+export class WebhookError extends Error {
+  override name: string = 'WebhookError';
+  /** Stable machine-readable code. */
+  readonly code: WebhookErrorCode;
+  /** Suggested HTTP status for a response to the sender. */
+  readonly status: number;
+
+  constructor(
+    code: WebhookErrorCode,
+    status: number,
+    message: string,
+    options?: WebhookErrorOptions,
+  ) {
+    super(message, options && 'cause' in options ? { cause: options.cause } : undefined);
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** The body is empty, is not UTF-8, or is not JSON (HTTP 400). */
+export class InvalidJsonError extends WebhookError {
+  override name = 'InvalidJsonError' as const;
+  declare readonly code: 'invalid_json';
+
+  constructor(message: string, options?: WebhookErrorOptions) {
+    super('invalid_json', 400, message, options);
+  }
+}
+
+/** The body is JSON but not a valid notification (HTTP 422); `issues` says why. */
+export class InvalidPayloadError extends WebhookError {
+  override name = 'InvalidPayloadError' as const;
+  declare readonly code: 'invalid_payload';
+  /** Zod issues describing every problem found, with the path of each. */
+  readonly issues: readonly $ZodIssue[];
+
+  constructor(message: string, issues: readonly $ZodIssue[], options?: WebhookErrorOptions) {
+    super('invalid_payload', 422, message, options);
+    this.issues = issues;
+  }
+}
+
+/** A timestamp string given to `parseTimestamp` cannot be read (HTTP 422). */
+export class InvalidTimestampError extends WebhookError {
+  override name = 'InvalidTimestampError' as const;
+  declare readonly code: 'invalid_timestamp';
+
+  constructor(message: string, options?: WebhookErrorOptions) {
+    super('invalid_timestamp', 422, message, options);
+  }
+}
+
+/** An option is invalid, such as an unknown IANA time zone (HTTP 500: a server mistake). */
+export class InvalidOptionsError extends WebhookError {
+  override name = 'InvalidOptionsError' as const;
+  declare readonly code: 'invalid_options';
+
+  constructor(message: string, options?: WebhookErrorOptions) {
+    super('invalid_options', 500, message, options);
+  }
+}
+
+/** The body is larger than the configured limit (HTTP 413). */
+export class PayloadTooLargeError extends WebhookError {
+  override name = 'PayloadTooLargeError' as const;
+  declare readonly code: 'payload_too_large';
+  /** The configured limit, in bytes. */
+  readonly limit: number;
+
+  constructor(limit: number, options?: WebhookErrorOptions) {
+    super('payload_too_large', 413, `Body exceeds the limit of ${limit} bytes`, options);
+    this.limit = limit;
+  }
+}
+
+/** Missing or wrong credentials (HTTP 401). */
+export class UnauthorizedError extends WebhookError {
+  override name = 'UnauthorizedError' as const;
+  declare readonly code: 'unauthorized';
+
+  constructor(message = 'Missing or invalid credentials', options?: WebhookErrorOptions) {
+    super('unauthorized', 401, message, options);
+  }
+}
+
+/** The client address is not in the allow-list (HTTP 403). */
+export class ForbiddenError extends WebhookError {
+  override name = 'ForbiddenError' as const;
+  declare readonly code: 'forbidden';
+
+  constructor(message = 'Client address not allowed', options?: WebhookErrorOptions) {
+    super('forbidden', 403, message, options);
+  }
+}
+
+/** A method other than POST (HTTP 405). */
+export class MethodNotAllowedError extends WebhookError {
+  override name = 'MethodNotAllowedError' as const;
+  declare readonly code: 'method_not_allowed';
+  /** The method that was used. */
+  readonly method: string;
+
+  constructor(method: string, options?: WebhookErrorOptions) {
+    super('method_not_allowed', 405, `Method ${excerpt(method)} not allowed; use POST`, options);
+    this.method = method;
+  }
+}
+
+/** The same notification is still being processed by another delivery (HTTP 409). */
+export class InFlightError extends WebhookError {
+  override name = 'InFlightError' as const;
+  declare readonly code: 'in_flight';
+  /** Seconds after which a retry is likely to succeed (the `Retry-After` header). */
+  readonly retryAfter: number;
+
+  constructor(retryAfter = 1, options?: WebhookErrorOptions) {
+    super('in_flight', 409, 'The same notification is still being processed', options);
+    this.retryAfter = retryAfter;
+  }
+}
+
+/** A handler threw or rejected (HTTP 500); `cause` holds what it threw. */
+export class HandlerError extends WebhookError {
+  override name = 'HandlerError' as const;
+  declare readonly code: 'handler_failed';
+
+  constructor(cause: unknown, message = 'A webhook handler failed') {
+    super('handler_failed', 500, message, { cause });
+  }
+}
+
+/** The shared deduplication or state store cannot be reached (HTTP 503). */
+export class StoreUnavailableError extends WebhookError {
+  override name = 'StoreUnavailableError' as const;
+  declare readonly code: 'store_unavailable';
+  /** Seconds after which a retry may succeed (the `Retry-After` header). */
+  readonly retryAfter: number;
+
+  constructor(cause: unknown, retryAfter = 5) {
+    super('store_unavailable', 503, 'The webhook store is unavailable', { cause });
+    this.retryAfter = retryAfter;
+  }
+}
+
+/**
+ * Whether `value` is an error from this package, including one created by another copy
+ * of it (ESM and CJS builds loaded together) or in another realm.
+ *
+ * @example
+ * ```ts
+ * try { parseWebhook(body) } catch (error) {
+ *   if (isWebhookError(error) && error.code === 'invalid_payload') console.warn(error.issues)
+ * }
+ * ```
+ */
+export function isWebhookError(value: unknown): value is WebhookError {
+  if (value instanceof WebhookError) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  try {
+    const { name, code, status, message } = value as Record<string, unknown>;
+    return (
+      typeof name === 'string' &&
+      name.endsWith('Error') &&
+      typeof code === 'string' &&
+      ERROR_CODES.has(code) &&
+      typeof status === 'number' &&
+      typeof message === 'string'
+    );
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,50 @@
+export type { WebhookErrorCode, WebhookErrorOptions } from './errors.js';
+export {
+  ForbiddenError,
+  HandlerError,
+  InFlightError,
+  InvalidJsonError,
+  InvalidOptionsError,
+  InvalidPayloadError,
+  InvalidTimestampError,
+  isWebhookError,
+  MethodNotAllowedError,
+  PayloadTooLargeError,
+  StoreUnavailableError,
+  UnauthorizedError,
+  WebhookError,
+} from './errors.js';
+export type { Certificate, WebhookEvent } from './payload/event.js';
+export type { ParseOptions, SafeParseResult, WebhookBody } from './payload/parse.js';
+export { parseWebhook, safeParseWebhook } from './payload/parse.js';
+export type {
+  CertificatePayload,
+  EnvelopePayload,
+  EnvelopeRequestPayload,
+  LegacyPayload,
+  WebhookPayload,
+} from './payload/schema.js';
+export {
+  certificateSchema,
+  envelopeSchema,
+  legacySchema,
+  webhookPayloadSchema,
+} from './payload/schema.js';
+export type { TimeZoneOptions } from './payload/timestamp.js';
+export { formatSentAt, parseTimestamp } from './payload/timestamp.js';
+export type {
+  CertificateStatus,
+  EventType,
+  KnownCertificateStatus,
+  KnownEventType,
+  KnownRequestStatus,
+  RequestStatus,
+} from './payload/vocabulary.js';
+export {
+  CERTIFICATE_STATUSES,
+  EVENT_TYPES,
+  normalizeCertificateStatus,
+  normalizeEventType,
+  normalizeStatus,
+  REQUEST_STATUSES,
+} from './payload/vocabulary.js';

@@ -1,0 +1,272 @@
+import type { $ZodIssue } from 'zod/v4/core';
+import {
+  excerpt,
+  InvalidJsonError,
+  InvalidPayloadError,
+  isWebhookError,
+  WebhookError,
+} from '../errors.js';
+import type { Certificate, WebhookEvent } from './event.js';
+import {
+  type CertificatePayload,
+  detectFormat,
+  type EnvelopePayload,
+  envelopeSchema,
+  type LegacyPayload,
+  legacySchema,
+} from './schema.js';
+import { assertTimeZone, fieldsToDate, readTimestamp, type TimeZoneOptions } from './timestamp.js';
+import { normalizeCertificateStatus, normalizeEventType, normalizeStatus } from './vocabulary.js';
+
+/** Options of {@link parseWebhook}. */
+export interface ParseOptions extends TimeZoneOptions {}
+
+/** A body as received: text, bytes, or JSON already parsed by a framework. */
+export type WebhookBody = string | Uint8Array | ArrayBuffer | ArrayBufferView | object;
+
+/** The result of {@link safeParseWebhook}. */
+export type SafeParseResult =
+  | { readonly success: true; readonly data: WebhookEvent; readonly error?: undefined }
+  | { readonly success: false; readonly error: WebhookError; readonly data?: undefined };
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Decodes a body to a JSON value: bytes as UTF-8 (a BOM tolerated), text as JSON, and any
+ * other value as already parsed.
+ *
+ * @internal
+ */
+export function decodeBody(body: unknown): unknown {
+  let text: string;
+  if (typeof body === 'string') {
+    text = body.charCodeAt(0) === 0xfeff ? body.slice(1) : body;
+  } else if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {
+    try {
+      text = decoder.decode(body as ArrayBuffer | ArrayBufferView);
+    } catch (cause) {
+      throw new InvalidJsonError('Body is not valid UTF-8', { cause });
+    }
+  } else if (body === undefined) {
+    throw new InvalidJsonError('Body is empty');
+  } else {
+    return body;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    if (text.trim() === '') throw new InvalidJsonError('Body is empty');
+    throw new InvalidJsonError(`Body is not valid JSON (starts with ${excerpt(text.trim())})`, {
+      cause,
+    });
+  }
+}
+
+function toInt(value: number | string | null | undefined): number | undefined {
+  if (value == null) return undefined;
+  return typeof value === 'number' ? value : Number(value);
+}
+
+function toText(value: string | null | undefined): string | undefined {
+  return value ?? undefined;
+}
+
+/** Converts a timestamp the schema has already checked. */
+function toDate(
+  value: string | number | null | undefined,
+  timeZone: string | undefined,
+): Date | undefined {
+  if (value == null) return undefined;
+  const fields = readTimestamp(String(value));
+  return typeof fields === 'string' ? undefined : fieldsToDate(fields, timeZone);
+}
+
+const MAX_KEY_LENGTH = 200;
+
+/** 53-bit string hash (cyrb53), used to bound the length of idempotency keys. */
+function hash(text: string, seed: number): string {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+}
+
+/**
+ * The identity of a notification: what a redelivery repeats and another notification
+ * changes. The time of the change (`date`) is preferred over `sent_at`, which a resend may
+ * renew; certificate events of one request differ by event type and certificate state.
+ */
+function idempotencyKey(
+  format: 'envelope' | 'legacy',
+  fields: readonly (string | number | undefined)[],
+  certificates: readonly Certificate[],
+): string {
+  let key = `${format === 'envelope' ? 'e' : 'l'}:${fields.map((f) => f ?? '').join(':')}`;
+  for (const certificate of certificates)
+    key += `:${certificate.serialNumber}=${certificate.status}`;
+  return key.length <= MAX_KEY_LENGTH ? key : `h:${hash(key, 1)}${hash(key, 2)}`;
+}
+
+function toCertificate(certificate: CertificatePayload, timeZone: string | undefined): Certificate {
+  return {
+    status: normalizeCertificateStatus(certificate.status),
+    serialNumber: certificate.serial_number,
+    validFrom: toDate(certificate.valid_from, timeZone),
+    validTo: toDate(certificate.valid_to, timeZone),
+  };
+}
+
+function fromEnvelope(payload: EnvelopePayload, timeZone: string | undefined): WebhookEvent {
+  const request = payload.request;
+  const eventType = payload.event_type == null ? undefined : normalizeEventType(payload.event_type);
+  const status = normalizeStatus(request.status);
+  const rawPrevious = payload.previous_status ?? request.previous_status;
+  const previousStatus = rawPrevious == null ? undefined : normalizeStatus(rawPrevious);
+  const rawDate = payload.date ?? request.date;
+  const requestId = toInt(request.pk);
+  const registrationAuthority = toInt(request.registration_authority);
+  const sentAt = toDate(payload.sent_at, timeZone);
+  const changedAt = toDate(rawDate, timeZone);
+  const certificates = (payload.certificates ?? []).map((c) => toCertificate(c, timeZone));
+  return {
+    format: 'envelope',
+    eventType,
+    status,
+    previousStatus,
+    requestId,
+    registrationAuthority,
+    profile: toText(request.profile),
+    scratchcard: toText(request.scratchcard),
+    sentAt,
+    changedAt,
+    occurredAt: (changedAt ?? sentAt)!,
+    certificates,
+    idempotencyKey: idempotencyKey(
+      'envelope',
+      [
+        requestId,
+        registrationAuthority,
+        eventType,
+        status,
+        previousStatus,
+        rawDate?.trim() ?? String(payload.sent_at).trim(),
+      ],
+      certificates,
+    ),
+    payload,
+  };
+}
+
+function fromLegacy(payload: LegacyPayload, timeZone: string | undefined): WebhookEvent {
+  const status = normalizeStatus(payload.status);
+  const previousStatus =
+    payload.previous_status == null ? undefined : normalizeStatus(payload.previous_status);
+  const requestId = toInt(payload.request);
+  const registrationAuthority = toInt(payload.registration_authority);
+  const sentAt = toDate(payload.sent_at, timeZone);
+  const changedAt = toDate(payload.date, timeZone);
+  return {
+    format: 'legacy',
+    eventType: undefined,
+    status,
+    previousStatus,
+    requestId,
+    registrationAuthority,
+    profile: undefined,
+    scratchcard: undefined,
+    sentAt,
+    changedAt,
+    occurredAt: (changedAt ?? sentAt)!,
+    certificates: [],
+    idempotencyKey: idempotencyKey(
+      'legacy',
+      [
+        requestId,
+        registrationAuthority,
+        '',
+        status,
+        previousStatus,
+        payload.date?.trim() ?? String(payload.sent_at).trim(),
+      ],
+      [],
+    ),
+    payload,
+  };
+}
+
+function describeIssues(issues: readonly $ZodIssue[]): string {
+  const first = issues[0];
+  if (!first) return 'Body is not a valid notification';
+  const where = first.path.length > 0 ? first.path.join('.') : 'body';
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  return `Body is not a valid notification: ${where}: ${first.message}${more}`;
+}
+
+/**
+ * Parses and normalizes one notification in either format.
+ *
+ * @param body - The raw body (`string`, `Uint8Array`, `ArrayBuffer`) or a value a framework
+ * already parsed from JSON.
+ * @throws {InvalidJsonError} when the body is empty, not UTF-8, or not JSON.
+ * @throws {InvalidPayloadError} when the JSON is not a notification; `issues` says why.
+ * @throws {InvalidOptionsError} for an unknown `timeZone`.
+ * @example
+ * ```ts
+ * const event = parseWebhook(rawBody, { timeZone: 'Europe/Madrid' })
+ * if (event.status === 'ISSUED') console.log(event.certificates[0]?.serialNumber)
+ * ```
+ */
+export function parseWebhook(body: WebhookBody, options?: ParseOptions): WebhookEvent {
+  const timeZone = options?.timeZone;
+  assertTimeZone(timeZone);
+  const value = decodeBody(body);
+  const format = detectFormat(value);
+  let issues: readonly $ZodIssue[];
+  try {
+    if (format === 'envelope') {
+      const result = envelopeSchema.safeParse(value);
+      if (result.success) return fromEnvelope(result.data, timeZone);
+      issues = result.error.issues;
+    } else {
+      const result = legacySchema.safeParse(value);
+      if (result.success) return fromLegacy(result.data, timeZone);
+      issues = result.error.issues;
+    }
+  } catch (cause) {
+    if (isWebhookError(cause)) throw cause;
+    throw new InvalidPayloadError('Body could not be read as a notification', [], { cause });
+  }
+  throw new InvalidPayloadError(describeIssues(issues), issues);
+}
+
+/**
+ * Like {@link parseWebhook}, but returns `{ success, data }` or `{ success, error }` and
+ * never throws, whatever it is given.
+ *
+ * @example
+ * ```ts
+ * const result = safeParseWebhook(body)
+ * if (!result.success) return new Response(null, { status: result.error.status })
+ * ```
+ */
+export function safeParseWebhook(body: unknown, options?: ParseOptions): SafeParseResult {
+  try {
+    return { success: true, data: parseWebhook(body as WebhookBody, options) };
+  } catch (error) {
+    return {
+      success: false,
+      error:
+        error instanceof WebhookError
+          ? error
+          : new InvalidPayloadError('Body could not be read as a notification', [], {
+              cause: error,
+            }),
+    };
+  }
+}

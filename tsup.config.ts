@@ -1,0 +1,35 @@
+import type { Options } from 'tsup';
+
+const shared: Options = {
+  target: 'es2022',
+  platform: 'node',
+  sourcemap: false,
+  treeshake: true,
+};
+
+/** The library entries (ESM and CJS with types for both) and the command-line tool (ESM). */
+const config: Options[] = [
+  {
+    ...shared,
+    entry: {
+      index: 'src/index.ts',
+      node: 'src/adapters/node.ts',
+      express: 'src/adapters/express.ts',
+      fetch: 'src/adapters/fetch.ts',
+      testing: 'src/testing/index.ts',
+    },
+    format: ['esm', 'cjs'],
+    dts: true,
+    splitting: true,
+    clean: false,
+  },
+  {
+    ...shared,
+    entry: { cli: 'src/cli/main.ts' },
+    format: ['esm'],
+    dts: false,
+    clean: false,
+  },
+];
+
+export default config;
