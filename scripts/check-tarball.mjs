@@ -60,15 +60,26 @@ try {
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { module: 'nodenext', strict: true, noEmit: true, skipLibCheck: false, types: [] },
+      compilerOptions: {
+        module: 'nodenext',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: [],
+      },
       files: ['types.mts', 'types.cts'],
     }),
   );
-  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--silent', tarball], { cwd: dir, stdio: 'inherit' });
+  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--silent', tarball], {
+    cwd: dir,
+    stdio: 'inherit',
+  });
   for (const name of ['esm.mjs', 'cjs.cjs', 'mixed.mjs']) {
     execFileSync(process.execPath, [name], { cwd: dir, stdio: 'inherit' });
   }
-  execFileSync(process.execPath, [resolve('node_modules/typescript/bin/tsc'), '-p', dir], { stdio: 'inherit' });
+  execFileSync(process.execPath, [resolve('node_modules/typescript/bin/tsc'), '-p', dir], {
+    stdio: 'inherit',
+  });
   console.log('types ok (nodenext, skipLibCheck off)');
 } finally {
   rmSync(dir, { recursive: true, force: true });
