@@ -27,6 +27,7 @@ const config: Options[] = [
     ...shared,
     entry: { cli: 'src/cli/main.ts' },
     format: ['esm'],
+    banner: { js: '#!/usr/bin/env node' },
     dts: false,
     clean: false,
   },
