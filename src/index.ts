@@ -1,4 +1,7 @@
 export type { WebhookErrorCode, WebhookErrorOptions } from './errors.js';
+export type { TransitionVerdict } from './lifecycle/classify.js';
+export { classifyTransition } from './lifecycle/classify.js';
+export { canTransition, isTerminalStatus, nextStatuses, TRANSITIONS } from './lifecycle/graph.js';
 export {
   ForbiddenError,
   HandlerError,
