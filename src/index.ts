@@ -1,7 +1,4 @@
 export type { WebhookErrorCode, WebhookErrorOptions } from './errors.js';
-export type { TransitionVerdict } from './lifecycle/classify.js';
-export { classifyTransition } from './lifecycle/classify.js';
-export { canTransition, isTerminalStatus, nextStatuses, TRANSITIONS } from './lifecycle/graph.js';
 export {
   ForbiddenError,
   HandlerError,
@@ -17,6 +14,9 @@ export {
   UnauthorizedError,
   WebhookError,
 } from './errors.js';
+export type { TransitionVerdict } from './lifecycle/classify.js';
+export { classifyTransition } from './lifecycle/classify.js';
+export { canTransition, isTerminalStatus, nextStatuses, TRANSITIONS } from './lifecycle/graph.js';
 export type { Certificate, WebhookEvent } from './payload/event.js';
 export type { ParseOptions, SafeParseResult, WebhookBody } from './payload/parse.js';
 export { parseWebhook, safeParseWebhook } from './payload/parse.js';
@@ -51,3 +51,17 @@ export {
   normalizeStatus,
   REQUEST_STATUSES,
 } from './payload/vocabulary.js';
+export type {
+  DedupeOptions,
+  HandlerContext,
+  ReceiveContext,
+  ReceiveResult,
+  WebhookHandler,
+  Webhooks,
+  WebhooksOptions,
+} from './router/create-webhooks.js';
+export { createWebhooks } from './router/create-webhooks.js';
+export type { ClaimResult, DedupeStore } from './router/dedupe-store.js';
+export type { MemoryDedupeStoreOptions } from './router/memory-dedupe-store.js';
+export { createMemoryDedupeStore } from './router/memory-dedupe-store.js';
+export type { EventFor, WebhookName } from './router/names.js';

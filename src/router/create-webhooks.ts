@@ -1,0 +1,404 @@
+import {
+  excerpt,
+  HandlerError,
+  InFlightError,
+  InvalidOptionsError,
+  StoreUnavailableError,
+  type WebhookError,
+} from '../errors.js';
+import type { WebhookEvent } from '../payload/event.js';
+import { type ParseOptions, safeParseWebhook, type WebhookBody } from '../payload/parse.js';
+import { assertTimeZone } from '../payload/timestamp.js';
+import type { ClaimResult, DedupeStore } from './dedupe-store.js';
+import { createMemoryDedupeStore } from './memory-dedupe-store.js';
+import { type EventFor, kindOfName, type NameKind, type WebhookName } from './names.js';
+
+/** What an adapter knows about the HTTP request that carried a notification. */
+export interface ReceiveContext {
+  /** The request's headers. Names are lower-cased before handlers see them. */
+  headers?: Readonly<Record<string, string>> | undefined;
+  /** The client's address, as the adapter determined it (after any trusted proxy). */
+  clientIp?: string | undefined;
+}
+
+/** The second argument of every handler: facts about the delivery being handled. */
+export interface HandlerContext {
+  /** The event's `idempotencyKey`, under which the delivery is deduplicated. */
+  readonly idempotencyKey: string;
+  /** When `receive` was called. */
+  readonly receivedAt: Date;
+  /** The request's headers with lower-cased names; empty when the adapter passed none. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The client's address, when the adapter passed one. */
+  readonly clientIp: string | undefined;
+}
+
+/** What {@link Webhooks.receive} resolves with. */
+export interface ReceiveResult {
+  /** The parsed, normalized notification. */
+  readonly event: WebhookEvent;
+  /**
+   * `true` when this notification was already handled (the deduplication store has it as
+   * done), in which case no handler ran.
+   */
+  readonly duplicate: boolean;
+}
+
+/**
+ * A function that handles notifications. It may be `async`; a throw or a rejection is a
+ * failure. Its return value is ignored.
+ *
+ * Handlers must be idempotent: when one fails, the notification is processed again from the
+ * first handler on its next delivery.
+ */
+export type WebhookHandler<E extends WebhookEvent = WebhookEvent> = (
+  event: E,
+  context: HandlerContext,
+) => unknown;
+
+/** Deduplication settings of {@link createWebhooks}. */
+export interface DedupeOptions {
+  /**
+   * Where handled and in-progress notifications are remembered. The default, in memory,
+   * serves one process; several instances behind one URL need a shared store.
+   *
+   * @default createMemoryDedupeStore()
+   */
+  store?: DedupeStore | undefined;
+  /**
+   * How long, in milliseconds, a handled notification is remembered: a redelivery within
+   * this time resolves `{ duplicate: true }` without running any handler.
+   *
+   * @default 86_400_000 (24 hours)
+   */
+  ttlMs?: number | undefined;
+  /**
+   * How long, in milliseconds, a delivery in progress holds its claim. Meanwhile another
+   * delivery of the same notification is rejected with `InFlightError`; after it, a claim
+   * left by a crashed instance is taken over. Make it longer than your slowest handler run.
+   *
+   * @default 300_000 (5 minutes)
+   */
+  claimTtlMs?: number | undefined;
+}
+
+/** Options of {@link createWebhooks}. */
+export interface WebhooksOptions {
+  /**
+   * IANA time zone in which the provider's zone-less timestamps are read, such as
+   * `'Europe/Madrid'`. It is checked when the router is created.
+   *
+   * @default 'UTC'
+   */
+  timeZone?: string | undefined;
+  /**
+   * Deduplication of notifications by their `idempotencyKey`, or `false` to run the handlers
+   * on every delivery.
+   *
+   * @default { store: createMemoryDedupeStore(), ttlMs: 86_400_000, claimTtlMs: 300_000 }
+   */
+  dedupe?: false | DedupeOptions | undefined;
+  /**
+   * Called with every error `receive` rejects with, and the event when it was parsed
+   * (invalid bodies have none). Use it to log; what it throws or rejects with is ignored.
+   *
+   * @example
+   * ```ts
+   * onError: (error, event) => logger.error({ err: error.cause ?? error, key: event?.idempotencyKey })
+   * ```
+   */
+  onError?: ((error: WebhookError, event?: WebhookEvent) => void) | undefined;
+}
+
+/** The router returned by {@link createWebhooks}. */
+export interface Webhooks {
+  /**
+   * Registers `handler` for a request status, an event type, `'*'` (every notification,
+   * unknown values included) or an array of these. The handler's event is narrowed to what
+   * the name matches.
+   *
+   * Handlers run one after another in registration order, each awaited; the first failure
+   * stops the rest. A function registered under several names runs once per notification.
+   *
+   * @returns A function that unregisters this handler.
+   * @throws {InvalidOptionsError} for a name that is not a documented status, event type or
+   * `'*'`, an empty array, or a handler that is not a function.
+   * @example
+   * ```ts
+   * webhooks.on('VIDEOREVIEW', (event) => notifyOperator(event.requestId))
+   * webhooks.on('REQUEST_ENROLLED', async (event) => {
+   *   for (const certificate of event.certificates) await saveCertificate(certificate)
+   * })
+   * webhooks.on(['CANCELLED', 'VIDEOERROR'], (event) => closeCase(event.requestId, event.status))
+   * ```
+   */
+  on<const N extends WebhookName>(name: N, handler: WebhookHandler<EventFor<N>>): () => void;
+  /**
+   * Parses a notification, deduplicates it and runs the matching handlers.
+   *
+   * @param body - The raw body or a value a framework already parsed from JSON.
+   * @param context - What the adapter knows about the request; handlers receive it.
+   * @returns `{ event, duplicate: false }` once every matching handler succeeded, or
+   * `{ event, duplicate: true }` for a notification already handled.
+   * @throws {InvalidJsonError} (400) or {InvalidPayloadError} (422) for a bad body.
+   * @throws {InFlightError} (409) while another delivery of the notification is in progress.
+   * @throws {HandlerError} (500) when a handler failed; `cause` is what it threw.
+   * @throws {StoreUnavailableError} (503) when the deduplication store failed.
+   */
+  receive(body: WebhookBody, context?: ReceiveContext): Promise<ReceiveResult>;
+}
+
+/** A handler as registered by one call of `on`. */
+interface Registration {
+  readonly order: number;
+  readonly handler: WebhookHandler;
+  active: boolean;
+}
+
+interface ResolvedDedupe {
+  readonly store: DedupeStore;
+  readonly ttlMs: number;
+  readonly claimTtlMs: number;
+}
+
+const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_CLAIM_TTL_MS = 5 * 60 * 1000;
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
+
+function duration(value: unknown, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new InvalidOptionsError(`${name} must be a positive integer number of milliseconds`);
+  }
+  return value;
+}
+
+function resolveDedupe(option: false | DedupeOptions | undefined): ResolvedDedupe | undefined {
+  if (option === false) return undefined;
+  if (option !== undefined && (typeof option !== 'object' || option === null)) {
+    throw new InvalidOptionsError('dedupe must be false or an object');
+  }
+  const ttlMs = duration(option?.ttlMs, DEFAULT_TTL_MS, 'dedupe.ttlMs');
+  const claimTtlMs = duration(option?.claimTtlMs, DEFAULT_CLAIM_TTL_MS, 'dedupe.claimTtlMs');
+  const store = option?.store ?? createMemoryDedupeStore();
+  if (
+    typeof store !== 'object' ||
+    store === null ||
+    typeof store.claim !== 'function' ||
+    typeof store.markDone !== 'function' ||
+    typeof store.release !== 'function'
+  ) {
+    throw new InvalidOptionsError('dedupe.store must have claim, markDone and release methods');
+  }
+  return { store, ttlMs, claimTtlMs };
+}
+
+/** Checks what a third-party store returned, so a broken store reads as unavailable. */
+function assertClaim(value: unknown): asserts value is ClaimResult {
+  const claim = value as Partial<Record<string, unknown>> | null | undefined;
+  const state = claim?.state;
+  if (state === 'in_flight' || state === 'done') return;
+  if (state === 'claimed' && typeof claim?.token === 'string') return;
+  throw new TypeError('DedupeStore.claim resolved with an invalid result');
+}
+
+function lowerCaseHeaders(
+  headers: Readonly<Record<string, string>> | undefined,
+): Readonly<Record<string, string>> {
+  if (headers === undefined) return NO_HEADERS;
+  // No prototype: a header named `constructor` or `__proto__` is just a header.
+  const result: Record<string, string> = Object.create(null);
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    const previous = result[lower];
+    result[lower] = previous === undefined ? value : `${previous}, ${value}`;
+  }
+  return Object.freeze(result);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
+
+function describeName(name: unknown): string {
+  return typeof name === 'string' ? excerpt(name) : typeof name;
+}
+
+/**
+ * Creates a router for notifications: register handlers with `on`, then give every
+ * received body to `receive` (the adapters do this for you).
+ *
+ * Each notification is deduplicated by its `idempotencyKey`: a delivery claims the key,
+ * runs the matching handlers and marks the key done; a redelivery of a done notification
+ * resolves `{ duplicate: true }` and runs nothing; a delivery that arrives while another is
+ * in progress is rejected with `InFlightError` (409) so that the sender retries. When a
+ * handler fails, the claim is released so that the next delivery runs the handlers again:
+ * handlers must therefore be idempotent.
+ *
+ * @throws {InvalidOptionsError} for an unknown `timeZone`, a bad `dedupe` setting or an
+ * `onError` that is not a function.
+ * @example
+ * ```ts
+ * import { createWebhooks } from 'uanataca-webhooks'
+ *
+ * const webhooks = createWebhooks({ timeZone: 'Europe/Madrid' })
+ * webhooks.on('VIDEOREVIEW', async (event) => {
+ *   await db.requests.update(event.requestId, { status: event.status })
+ * })
+ * webhooks.on('REQUEST_ENROLLED', async (event) => {
+ *   for (const certificate of event.certificates) await db.certificates.upsert(certificate)
+ * })
+ * const { duplicate } = await webhooks.receive(rawBody)
+ * ```
+ */
+export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
+  const { timeZone, onError } = options;
+  assertTimeZone(timeZone);
+  if (onError !== undefined && typeof onError !== 'function') {
+    throw new InvalidOptionsError('onError must be a function');
+  }
+  const dedupe = resolveDedupe(options.dedupe);
+  const parseOptions: ParseOptions = { timeZone };
+
+  // Lists are replaced, never mutated, so a delivery iterating one is unaffected by `on`.
+  const lists: Record<NameKind, Map<string, readonly Registration[]>> = {
+    status: new Map(),
+    eventType: new Map(),
+    wildcard: new Map(),
+  };
+  let registered = 0;
+
+  const report = (error: WebhookError, event?: WebhookEvent): WebhookError => {
+    if (onError === undefined) return error;
+    try {
+      const result: unknown = event === undefined ? onError(error) : onError(error, event);
+      if (isThenable(result)) result.then(undefined, () => {});
+    } catch {
+      // A failing logger must not change what the sender is answered.
+    }
+    return error;
+  };
+
+  const matching = (event: WebhookEvent): readonly Registration[] => {
+    const byStatus = lists.status.get(event.status);
+    const byEventType =
+      event.eventType === undefined ? undefined : lists.eventType.get(event.eventType);
+    const byWildcard = lists.wildcard.get('*');
+    const found = [byStatus, byEventType, byWildcard].filter((list) => list !== undefined);
+    if (found.length === 0) return [];
+    if (found.length === 1) return found[0]!;
+    return found.flat().sort((a, b) => a.order - b.order);
+  };
+
+  const runHandlers = async (event: WebhookEvent, context: HandlerContext): Promise<void> => {
+    const ran = new Set<WebhookHandler>();
+    for (const registration of matching(event)) {
+      if (!registration.active || ran.has(registration.handler)) continue;
+      ran.add(registration.handler);
+      try {
+        await registration.handler(event, context);
+      } catch (cause) {
+        throw new HandlerError(cause);
+      }
+    }
+  };
+
+  const release = async (store: DedupeStore, key: string, token: string): Promise<void> => {
+    try {
+      await store.release(key, token);
+    } catch {
+      // The claim then expires after claimTtlMs; the original error is what matters.
+    }
+  };
+
+  return {
+    on(name, handler) {
+      const names: readonly unknown[] = typeof name === 'string' ? [name] : name;
+      if (!Array.isArray(names) || names.length === 0) {
+        throw new InvalidOptionsError('on() needs a name or a non-empty array of names');
+      }
+      if (typeof handler !== 'function') {
+        throw new InvalidOptionsError('on() needs a handler function');
+      }
+      const kinds = new Map<string, NameKind>();
+      for (const one of names) {
+        const kind = kindOfName(one);
+        if (kind === undefined) {
+          throw new InvalidOptionsError(
+            `Unknown webhook name ${describeName(one)}: use a documented request status, event type or '*'`,
+          );
+        }
+        kinds.set(one as string, kind);
+      }
+      registered += 1;
+      const registration: Registration = {
+        order: registered,
+        handler: handler as WebhookHandler,
+        active: true,
+      };
+      for (const [one, kind] of kinds) {
+        const map = lists[kind];
+        map.set(one, [...(map.get(one) ?? []), registration]);
+      }
+      return () => {
+        if (!registration.active) return;
+        registration.active = false;
+        for (const [one, kind] of kinds) {
+          const map = lists[kind];
+          const rest = (map.get(one) ?? []).filter((other) => other !== registration);
+          if (rest.length === 0) map.delete(one);
+          else map.set(one, rest);
+        }
+      };
+    },
+
+    async receive(body, context) {
+      const receivedAt = new Date();
+      const parsed = safeParseWebhook(body, parseOptions);
+      if (!parsed.success) throw report(parsed.error);
+      const event = parsed.data;
+      const key = event.idempotencyKey;
+      const handlerContext: HandlerContext = Object.freeze({
+        idempotencyKey: key,
+        receivedAt,
+        headers: lowerCaseHeaders(context?.headers),
+        clientIp: context?.clientIp,
+      });
+
+      if (dedupe === undefined) {
+        try {
+          await runHandlers(event, handlerContext);
+        } catch (error) {
+          throw report(error as HandlerError, event);
+        }
+        return { event, duplicate: false };
+      }
+
+      const { store, ttlMs, claimTtlMs } = dedupe;
+      let claim: ClaimResult;
+      try {
+        const result: unknown = await store.claim(key, claimTtlMs);
+        assertClaim(result);
+        claim = result;
+      } catch (cause) {
+        throw report(new StoreUnavailableError(cause), event);
+      }
+      if (claim.state === 'done') return { event, duplicate: true };
+      if (claim.state === 'in_flight') throw report(new InFlightError(), event);
+
+      try {
+        await runHandlers(event, handlerContext);
+      } catch (error) {
+        await release(store, key, claim.token);
+        throw report(error as HandlerError, event);
+      }
+      try {
+        await store.markDone(key, claim.token, ttlMs);
+      } catch (cause) {
+        await release(store, key, claim.token);
+        throw report(new StoreUnavailableError(cause), event);
+      }
+      return { event, duplicate: false };
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import { InvalidOptionsError } from '../errors.js';
+import type { ClaimResult, DedupeStore } from './dedupe-store.js';
+
+/** Options of {@link createMemoryDedupeStore}. */
+export interface MemoryDedupeStoreOptions {
+  /**
+   * How many keys the store holds at most. When it is full, a new key evicts expired
+   * entries first, then the oldest done one, and only when every entry is a live claim,
+   * the oldest claim.
+   *
+   * @default 10_000
+   */
+  maxEntries?: number | undefined;
+  /**
+   * The clock, in milliseconds since the epoch. Inject one to test expiry.
+   *
+   * @default Date.now
+   */
+  now?: (() => number) | undefined;
+}
+
+interface Entry {
+  readonly state: 'claimed' | 'done';
+  readonly token: string;
+  readonly expiresAt: number;
+}
+
+const IN_FLIGHT: ClaimResult = Object.freeze({ state: 'in_flight' });
+const DONE: ClaimResult = Object.freeze({ state: 'done' });
+
+/** A random part that keeps tokens of two stores (or two processes) apart. */
+function randomId(): string {
+  const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  if (typeof crypto?.randomUUID === 'function') return crypto.randomUUID();
+  return Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
+}
+
+/**
+ * Creates a {@link DedupeStore} that keeps its keys in memory: the default of
+ * `createWebhooks`. It deduplicates the deliveries one process receives; when several
+ * processes or instances share a webhook URL, give them a shared store instead.
+ *
+ * Its size is bounded by `maxEntries`, and entries expire lazily, when they are read or
+ * when room is needed: it starts no timer, so it never keeps a process alive.
+ *
+ * @throws {InvalidOptionsError} when `maxEntries` is not a positive integer or `now` is not a
+ * function.
+ * @example
+ * ```ts
+ * const webhooks = createWebhooks({ dedupe: { store: createMemoryDedupeStore({ maxEntries: 50_000 }) } })
+ * ```
+ */
+export function createMemoryDedupeStore(options: MemoryDedupeStoreOptions = {}): DedupeStore {
+  const maxEntries = options.maxEntries ?? 10_000;
+  const now = options.now ?? Date.now;
+  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+    throw new InvalidOptionsError('maxEntries must be a positive integer');
+  }
+  if (typeof now !== 'function') throw new InvalidOptionsError('now must be a function');
+
+  // Map keeps insertion order and every write re-inserts its key, so iteration runs from the
+  // least recently written entry.
+  const entries = new Map<string, Entry>();
+  const prefix = randomId();
+  let counter = 0;
+  // A lower bound of every expiry: until then no entry can have expired, so a full sweep
+  // would find nothing and is skipped.
+  let earliestExpiry = Number.POSITIVE_INFINITY;
+
+  const write = (key: string, entry: Entry): void => {
+    entries.delete(key);
+    entries.set(key, entry);
+    if (entry.expiresAt < earliestExpiry) earliestExpiry = entry.expiresAt;
+  };
+
+  const makeRoom = (time: number): void => {
+    if (time >= earliestExpiry) {
+      earliestExpiry = Number.POSITIVE_INFINITY;
+      for (const [key, entry] of entries) {
+        if (entry.expiresAt <= time) entries.delete(key);
+        else if (entry.expiresAt < earliestExpiry) earliestExpiry = entry.expiresAt;
+      }
+      if (entries.size < maxEntries) return;
+    }
+    // Forgetting a done key risks running a late redelivery again; forgetting a live claim
+    // risks running a notification twice at once, so claims go last.
+    let oldestClaim: string | undefined;
+    for (const [key, entry] of entries) {
+      if (entry.state === 'done') {
+        entries.delete(key);
+        return;
+      }
+      oldestClaim ??= key;
+    }
+    if (oldestClaim !== undefined) entries.delete(oldestClaim);
+  };
+
+  return {
+    async claim(key, ttlMs) {
+      const time = now();
+      const entry = entries.get(key);
+      if (entry !== undefined) {
+        if (entry.expiresAt > time) return entry.state === 'done' ? DONE : IN_FLIGHT;
+        entries.delete(key);
+      }
+      if (entries.size >= maxEntries) makeRoom(time);
+      counter += 1;
+      const token = `${prefix}:${counter.toString(36)}`;
+      write(key, { state: 'claimed', token, expiresAt: time + ttlMs });
+      return { state: 'claimed', token };
+    },
+
+    async markDone(key, token, ttlMs) {
+      const entry = entries.get(key);
+      if (entry?.state !== 'claimed' || entry.token !== token) return;
+      write(key, { state: 'done', token, expiresAt: now() + ttlMs });
+    },
+
+    async release(key, token) {
+      const entry = entries.get(key);
+      if (entry?.state === 'claimed' && entry.token === token) entries.delete(key);
+    },
+  };
+}
