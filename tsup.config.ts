@@ -17,6 +17,7 @@ const config: Options[] = [
       express: 'src/adapters/express.ts',
       fetch: 'src/adapters/fetch.ts',
       testing: 'src/testing/index.ts',
+      redis: 'src/redis/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -1,1 +1,108 @@
-export {};
+import {
+  type AdapterRequest,
+  createRequestHandler,
+  type WebhookHandlerOptions,
+  type WebhookReceiver,
+} from '../http/handle.js';
+import { ClientGoneError, createBodyCollector } from '../http/body.js';
+
+export type { AuthOptions, BasicCredentials } from '../http/auth.js';
+export type { WebhookHandlerOptions, WebhookReceiver } from '../http/handle.js';
+
+/** Options of {@link createFetchHandler}. */
+export interface FetchHandlerOptions extends WebhookHandlerOptions {
+  /**
+   * Finds the client address, which the Fetch API does not expose. It receives the request
+   * and whatever else the runtime passed to the handler.
+   *
+   * @example
+   * ```ts
+   * // Bun.serve({ fetch: (request, server) => handler(request, server) })
+   * getClientIp: (request, server) => (server as Server).requestIP(request)?.address
+   * // Deno.serve((request, info) => handler(request, info))
+   * getClientIp: (request, info) => (info as Deno.ServeHandlerInfo).remoteAddr.hostname
+   * // Cloudflare Workers
+   * getClientIp: (request) => request.headers.get('cf-connecting-ip') ?? undefined
+   * ```
+   */
+  getClientIp?:
+    | ((request: Request, ...rest: unknown[]) => string | undefined | Promise<string | undefined>)
+    | undefined;
+}
+
+/** A Fetch API handler: a `Request` in, a `Response` out. */
+export type FetchHandler = (request: Request, ...rest: unknown[]) => Promise<Response>;
+
+/** A failing `getClientIp` means an unknown address (which an allow-list then refuses). */
+async function safely(
+  get: () => string | undefined | Promise<string | undefined>,
+): Promise<string | undefined> {
+  try {
+    return await get();
+  } catch {
+    return undefined;
+  }
+}
+
+async function readFetchBody(request: Request, limit: number): Promise<Uint8Array> {
+  const collector = createBodyCollector(limit);
+  if (!request.body) return collector.result();
+  const reader = request.body.getReader();
+  for (;;) {
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch (cause) {
+      throw new ClientGoneError('The client disconnected before the body was complete', { cause });
+    }
+    if (chunk.done) return collector.result();
+    try {
+      collector.push(chunk.value);
+    } catch (error) {
+      reader.cancel().catch(() => {});
+      throw error;
+    }
+  }
+}
+
+/**
+ * Creates a Fetch API handler for Next.js route handlers, Hono, Cloudflare Workers,
+ * `Bun.serve` and `Deno.serve`.
+ *
+ * @example
+ * ```ts
+ * // app/webhooks/uanataca/route.ts (Next.js App Router)
+ * import { createWebhooks } from 'uanataca-webhooks';
+ * import { createFetchHandler } from 'uanataca-webhooks/fetch';
+ *
+ * const webhooks = createWebhooks();
+ * webhooks.on('ENROLLREADY', (event) => markApproved(event.requestId));
+ * export const POST = createFetchHandler(webhooks, { auth: { token: process.env.WEBHOOK_TOKEN } });
+ * ```
+ */
+export function createFetchHandler(
+  webhooks: WebhookReceiver,
+  options: FetchHandlerOptions = {},
+): FetchHandler {
+  const handle = createRequestHandler(webhooks, options);
+  const getClientIp = options.getClientIp;
+  return async (request, ...rest) => {
+    const url = new URL(request.url);
+    const adapted: AdapterRequest = {
+      method: request.method,
+      url: url.pathname + url.search,
+      header: (name) => request.headers.get(name) ?? undefined,
+      headers: () => Object.fromEntries(request.headers),
+      socketAddress: getClientIp ? await safely(() => getClientIp(request, ...rest)) : undefined,
+      readBody: (limit) => readFetchBody(request, limit),
+    };
+    const response = await handle(adapted);
+    if (!response) {
+      return new Response(null, { status: 400, headers: { connection: 'close' } });
+    }
+    return new Response(request.method === 'HEAD' ? null : response.body, {
+      status: response.status,
+      headers: response.headers,
+    });
+  };
+}

@@ -1,1 +1,87 @@
-export {};
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { InvalidOptionsError } from '../errors.js';
+import {
+  createRequestHandler,
+  type WebhookHandlerOptions,
+  type WebhookReceiver,
+} from '../http/handle.js';
+import { nodeRequest, writeNodeResponse } from '../http/node-io.js';
+
+export type { AuthOptions, BasicCredentials } from '../http/auth.js';
+export type { WebhookHandlerOptions, WebhookReceiver } from '../http/handle.js';
+
+/** Options of {@link createNodeMiddleware}. */
+export interface NodeMiddlewareOptions extends WebhookHandlerOptions {
+  /**
+   * The path notifications are posted to, such as `'/webhooks/uanataca'`. Requests to other
+   * paths fall through: `next()` is called when given, otherwise the middleware resolves
+   * `false` and writes nothing. A path with one more segment (`/webhooks/uanataca/<token>`)
+   * also matches when `auth.token` is set, for tokens carried in the path. Unset, every
+   * request is handled.
+   */
+  path?: string | undefined;
+}
+
+/** A middleware for `node:http` and connect-style stacks; resolves whether it answered. */
+export type NodeMiddleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next?: (error?: unknown) => void,
+) => Promise<boolean>;
+
+/**
+ * Creates a request listener / middleware for `node:http` and connect-style frameworks.
+ * It reads the body itself (with the `maxBodyBytes` limit), so mount it before any body
+ * parser; use `createExpressMiddleware` with Express.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { createWebhooks } from 'uanataca-webhooks';
+ * import { createNodeMiddleware } from 'uanataca-webhooks/node';
+ *
+ * const webhooks = createWebhooks({ timeZone: 'Europe/Madrid' });
+ * webhooks.on('ISSUED', (event) => console.log('issued', event.certificates[0]?.serialNumber));
+ * const middleware = createNodeMiddleware(webhooks, { path: '/webhooks/uanataca' });
+ * createServer(async (req, res) => {
+ *   if (!(await middleware(req, res))) res.writeHead(404).end();
+ * }).listen(8080);
+ * ```
+ */
+export function createNodeMiddleware(
+  webhooks: WebhookReceiver,
+  options: NodeMiddlewareOptions = {},
+): NodeMiddleware {
+  const handle = createRequestHandler(webhooks, options);
+  const matches = createPathMatcher(options.path, options.auth?.token !== undefined);
+  return async (req, res, next) => {
+    if (!matches(req.url ?? '/')) {
+      next?.();
+      return false;
+    }
+    const response = await handle(nodeRequest(req));
+    if (response) writeNodeResponse(res, response);
+    else if (!res.writableEnded) res.destroy();
+    return true;
+  };
+}
+
+function createPathMatcher(
+  path: string | undefined,
+  tokenSegment: boolean,
+): (url: string) => boolean {
+  if (path === undefined) return () => true;
+  if (typeof path !== 'string' || !path.startsWith('/')) {
+    throw new InvalidOptionsError('path must start with "/"');
+  }
+  const base = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  const prefix = base === '/' ? '/' : `${base}/`;
+  return (url) => {
+    const question = url.indexOf('?');
+    const pathname = question === -1 ? url : url.slice(0, question);
+    if (pathname === base || pathname === prefix) return true;
+    if (!tokenSegment || !pathname.startsWith(prefix)) return false;
+    const rest = pathname.slice(prefix.length);
+    return rest !== '' && !rest.includes('/');
+  };
+}

@@ -1,0 +1,251 @@
+import { ForbiddenError, InvalidOptionsError, UnauthorizedError } from '../errors.js';
+import { type IpRange, ipMatches, parseIpRange } from './ip.js';
+
+/** HTTP Basic credentials, as in `https://user:pass@host/path`. */
+export interface BasicCredentials {
+  /** The user name. */
+  username: string;
+  /** The password. */
+  password: string;
+}
+
+/**
+ * How a receiver authenticates notifications. The provider signs nothing, so anyone who
+ * learns the URL can forge one; every check configured here must pass (they combine with AND).
+ */
+export interface AuthOptions {
+  /**
+   * A secret token, or several during a rotation, expected in the query parameter
+   * `tokenParam` or as the last segment of the URL path. Compared in constant time.
+   *
+   * @example
+   * ```ts
+   * // The provider is given https://example.com/webhooks/uanataca?token=7f3c…
+   * auth: { token: process.env.WEBHOOK_TOKEN }
+   * ```
+   */
+  token?: string | readonly string[] | undefined;
+  /**
+   * Name of the query parameter that carries the token.
+   *
+   * @default 'token'
+   */
+  tokenParam?: string | undefined;
+  /**
+   * HTTP Basic credentials, or several during a rotation; a URL such as
+   * `https://user:pass@host/path` given to the provider arrives as Basic credentials.
+   */
+  basic?: BasicCredentials | readonly BasicCredentials[] | undefined;
+  /**
+   * The realm named in the `WWW-Authenticate` challenge.
+   *
+   * @default 'uanataca-webhooks'
+   */
+  realm?: string | undefined;
+  /**
+   * Client addresses allowed to deliver: IPv4 and IPv6 addresses and CIDR ranges
+   * (`'203.0.113.0/24'`, `'2001:db8::/32'`). IPv4-mapped IPv6 addresses match IPv4 ranges.
+   */
+  allowIps?: readonly string[] | undefined;
+  /**
+   * Whether `X-Forwarded-For` is believed when finding the client address:
+   * `false` (the socket address only), `true` (the left-most address, for a trusted proxy
+   * chain you control end to end), a number of trusted proxy hops, or the addresses/CIDR
+   * ranges of trusted proxies (walking the header from the right, past trusted addresses).
+   *
+   * @default false
+   */
+  trustProxy?: boolean | number | readonly string[] | undefined;
+}
+
+/** Checked and parsed {@link AuthOptions}. */
+export interface ResolvedAuth {
+  readonly tokens: readonly Uint8Array[];
+  readonly tokenParam: string;
+  readonly basic: readonly { username: Uint8Array; password: Uint8Array }[];
+  readonly challenge: string | undefined;
+  readonly allowIps: readonly IpRange[] | undefined;
+  readonly trustProxy: boolean | number | readonly IpRange[];
+}
+
+const encoder = new TextEncoder();
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+function list<T>(value: T | readonly T[] | undefined): readonly T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? (value as readonly T[]) : [value as T];
+}
+
+function parseRanges(values: readonly string[], option: string): IpRange[] {
+  return values.map((value) => {
+    const range = typeof value === 'string' ? parseIpRange(value) : undefined;
+    if (!range) {
+      throw new InvalidOptionsError(
+        `auth.${option} has an entry that is not an IP address or CIDR range`,
+      );
+    }
+    return range;
+  });
+}
+
+/**
+ * Validates auth options once, when a handler is created.
+ *
+ * @internal
+ */
+export function resolveAuth(options: AuthOptions | undefined): ResolvedAuth {
+  const tokens = list(options?.token).map((token) => {
+    if (typeof token !== 'string' || token.length === 0) {
+      throw new InvalidOptionsError('auth.token must be a non-empty string or a list of them');
+    }
+    return encoder.encode(token);
+  });
+  const basic = list(options?.basic).map((credentials) => {
+    if (typeof credentials?.username !== 'string' || typeof credentials.password !== 'string') {
+      throw new InvalidOptionsError('auth.basic needs a username and a password string');
+    }
+    if (credentials.username.includes(':')) {
+      throw new InvalidOptionsError('auth.basic username cannot contain ":"');
+    }
+    return {
+      username: encoder.encode(credentials.username),
+      password: encoder.encode(credentials.password),
+    };
+  });
+  const trust = options?.trustProxy ?? false;
+  if (typeof trust === 'number' && !(Number.isInteger(trust) && trust >= 0)) {
+    throw new InvalidOptionsError('auth.trustProxy must be a boolean, a hop count or a list');
+  }
+  const realm = (options?.realm ?? 'uanataca-webhooks').replace(/["\\]/g, '');
+  return {
+    tokens,
+    tokenParam: options?.tokenParam ?? 'token',
+    basic,
+    challenge: basic.length > 0 ? `Basic realm="${realm}", charset="UTF-8"` : undefined,
+    allowIps: options?.allowIps ? parseRanges(options.allowIps, 'allowIps') : undefined,
+    trustProxy: Array.isArray(trust)
+      ? parseRanges(trust as readonly string[], 'trustProxy')
+      : (trust as boolean | number),
+  };
+}
+
+/**
+ * Compares two byte strings in time that depends only on the length of the expected one, so
+ * that the time taken does not reveal how much of a guess was right.
+ */
+function safeEqual(actual: Uint8Array, expected: Uint8Array): boolean {
+  let diff = actual.length ^ expected.length;
+  for (let i = 0; i < expected.length; i++) diff |= (actual[i] ?? 0) ^ expected[i]!;
+  return diff === 0;
+}
+
+/** Whether any of `candidates` equals any of `secrets`, checking every pair. */
+function matchesAny(candidates: readonly Uint8Array[], secrets: readonly Uint8Array[]): boolean {
+  let ok = false;
+  for (const candidate of candidates) {
+    for (const secret of secrets) ok = safeEqual(candidate, secret) || ok;
+  }
+  return ok;
+}
+
+/** Decodes a `Basic` Authorization header; `undefined` when absent or malformed. */
+function readBasic(header: string | undefined): [Uint8Array, Uint8Array] | undefined {
+  const match = header ? /^\s*basic\s+([A-Za-z0-9+/=_-]{1,4096})\s*$/i.exec(header) : null;
+  if (!match) return undefined;
+  let binary: string;
+  try {
+    binary = atob(match[1]!.replace(/-/g, '+').replace(/_/g, '/'));
+  } catch {
+    return undefined;
+  }
+  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  const text = utf8.decode(bytes);
+  const colon = text.indexOf(':');
+  if (colon === -1) return undefined;
+  return [encoder.encode(text.slice(0, colon)), encoder.encode(text.slice(colon + 1))];
+}
+
+/** The request facts authentication looks at. */
+export interface AuthRequest {
+  /** The request target: path and query, as received. */
+  readonly url: string;
+  /** The `Authorization` header. */
+  readonly authorization: string | undefined;
+  /** The client address after `trustProxy` was applied. */
+  readonly clientIp: string | undefined;
+}
+
+function tokenCandidates(url: string, param: string): Uint8Array[] {
+  const candidates: Uint8Array[] = [];
+  const question = url.indexOf('?');
+  const path = question === -1 ? url : url.slice(0, question);
+  if (question !== -1) {
+    try {
+      for (const value of new URLSearchParams(url.slice(question + 1)).getAll(param)) {
+        candidates.push(encoder.encode(value));
+      }
+    } catch {
+      // An undecodable query carries no token.
+    }
+  }
+  const segment = path.slice(path.lastIndexOf('/') + 1);
+  if (segment !== '') {
+    try {
+      candidates.push(encoder.encode(decodeURIComponent(segment)));
+    } catch {
+      // An undecodable segment is not a token.
+    }
+  }
+  return candidates;
+}
+
+/**
+ * Throws {@link ForbiddenError} or {@link UnauthorizedError} unless the request passes every
+ * configured check.
+ *
+ * @internal
+ */
+export function authenticate(auth: ResolvedAuth, request: AuthRequest): void {
+  if (auth.allowIps && !ipMatches(request.clientIp, auth.allowIps)) {
+    throw new ForbiddenError();
+  }
+  if (auth.tokens.length > 0) {
+    const candidates = tokenCandidates(request.url, auth.tokenParam);
+    if (!matchesAny(candidates, auth.tokens)) throw new UnauthorizedError('Missing or invalid token');
+  }
+  if (auth.basic.length > 0) {
+    const given = readBasic(request.authorization);
+    let ok = false;
+    for (const { username, password } of auth.basic) {
+      const user = safeEqual(given?.[0] ?? new Uint8Array(), username);
+      const pass = safeEqual(given?.[1] ?? new Uint8Array(), password);
+      ok = (user && pass && given !== undefined) || ok;
+    }
+    if (!ok) throw new UnauthorizedError('Missing or invalid credentials');
+  }
+}
+
+/**
+ * The client address: the socket's, or one from `X-Forwarded-For` as far as `trustProxy`
+ * allows.
+ *
+ * @internal
+ */
+export function clientAddress(
+  trust: ResolvedAuth['trustProxy'],
+  socketAddress: string | undefined,
+  forwardedFor: string | undefined,
+): string | undefined {
+  if (trust === false || !forwardedFor) return socketAddress;
+  const forwarded = forwardedFor
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  // Nearest first: the socket, then the proxies' entries from right to left.
+  const chain = [socketAddress, ...forwarded.reverse()];
+  if (trust === true) return chain[chain.length - 1];
+  if (typeof trust === 'number') return chain[Math.min(trust, chain.length - 1)];
+  let index = 0;
+  while (index < chain.length - 1 && ipMatches(chain[index], trust)) index++;
+  return chain[index];
+}

@@ -1,0 +1,194 @@
+import {
+  HandlerError,
+  InvalidOptionsError,
+  InvalidPayloadError,
+  isWebhookError,
+  MethodNotAllowedError,
+  type WebhookError,
+} from '../errors.js';
+import type { WebhookEvent } from '../payload/event.js';
+import type { WebhookBody } from '../payload/parse.js';
+import type { ReceiveContext, ReceiveResult } from '../router/create-webhooks.js';
+import { type AuthOptions, authenticate, clientAddress, resolveAuth } from './auth.js';
+import { ClientGoneError, checkDeclaredLength, DEFAULT_MAX_BODY_BYTES } from './body.js';
+
+/** Options shared by every adapter. */
+export interface WebhookHandlerOptions {
+  /**
+   * The largest body accepted, in bytes; larger bodies are refused with 413 while streaming,
+   * before they are read to the end.
+   *
+   * @default 1048576 (1 MiB)
+   */
+  maxBodyBytes?: number | undefined;
+  /** How deliveries are authenticated (token, Basic credentials, IP allow-list). */
+  auth?: AuthOptions | undefined;
+  /**
+   * Called with every error answered to the sender (including 401, 403, 405 and 413, which
+   * never reach the router), for logging. Errors it throws are ignored.
+   */
+  onError?: ((error: WebhookError, event?: WebhookEvent) => void) | undefined;
+}
+
+/** The part of `Webhooks` an adapter needs: anything with a compatible `receive`. */
+export interface WebhookReceiver {
+  /** Parses, deduplicates and dispatches one notification. */
+  receive(body: WebhookBody, context?: ReceiveContext): Promise<ReceiveResult>;
+}
+
+/**
+ * A request as an adapter presents it to the shared core.
+ *
+ * @internal
+ */
+export interface AdapterRequest {
+  /** The HTTP method, upper-case. */
+  readonly method: string;
+  /** The request target: path and query. */
+  readonly url: string;
+  /** A header by lower-case name. */
+  header(name: string): string | undefined;
+  /** Every header, lower-case names, values joined by `, `. */
+  headers(): Record<string, string>;
+  /** The peer address of the connection, when the runtime knows it. */
+  readonly socketAddress: string | undefined;
+  /**
+   * Reads the body, stopping at `limit` bytes with {@link PayloadTooLargeError}, or rejecting
+   * with {@link ClientGoneError} when the client disconnects first.
+   */
+  readBody(limit: number): Promise<WebhookBody>;
+}
+
+/**
+ * A response for the adapter to write.
+ *
+ * @internal
+ */
+export interface AdapterResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** Headers never passed on to handlers: they carry credentials. */
+const PRIVATE_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+/** The status each error code is answered with: fixed here, never read from a thrown value. */
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  invalid_json: 400,
+  invalid_payload: 422,
+  invalid_timestamp: 422,
+  payload_too_large: 413,
+  unauthorized: 401,
+  forbidden: 403,
+  method_not_allowed: 405,
+  in_flight: 409,
+  handler_failed: 500,
+  invalid_options: 500,
+  store_unavailable: 503,
+};
+
+/** Messages of failures that are the server's own: the sender learns nothing about them. */
+const SERVER_MESSAGES: Readonly<Record<string, string>> = {
+  handler_failed: 'The notification could not be processed',
+  invalid_options: 'The receiver is misconfigured',
+  store_unavailable: 'The receiver is temporarily unavailable',
+};
+
+const JSON_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+} as const;
+
+const OK: AdapterResponse = { status: 200, headers: JSON_HEADERS, body: '{"ok":true}' };
+const OK_DUPLICATE: AdapterResponse = {
+  status: 200,
+  headers: JSON_HEADERS,
+  body: '{"ok":true,"duplicate":true}',
+};
+
+function errorResponse(error: WebhookError, challenge: string | undefined): AdapterResponse {
+  const status = STATUS_BY_CODE[error.code] ?? 500;
+  const headers: Record<string, string> = { ...JSON_HEADERS };
+  const body: Record<string, unknown> = {
+    code: error.code,
+    message: SERVER_MESSAGES[error.code] ?? error.message,
+  };
+  if (error instanceof InvalidPayloadError || error.code === 'invalid_payload') {
+    body.issues = (error as InvalidPayloadError).issues?.map((issue) => ({
+      code: issue.code,
+      path: issue.path,
+      message: issue.message,
+    }));
+  }
+  if (status === 405) headers.allow = 'POST';
+  if (status === 401 && challenge) headers['www-authenticate'] = challenge;
+  if (status === 409 || status === 503) {
+    const retryAfter = (error as { retryAfter?: unknown }).retryAfter;
+    headers['retry-after'] = String(typeof retryAfter === 'number' ? Math.ceil(retryAfter) : 1);
+  }
+  // The body was not read (or not to the end): do not keep the connection for another request.
+  if (status === 401 || status === 403 || status === 405 || status === 413) {
+    headers.connection = 'close';
+  }
+  return { status, headers, body: JSON.stringify({ ok: false, error: body }) };
+}
+
+/**
+ * Builds the runtime-free request handling every adapter shares: method, authentication,
+ * body limit, parsing and dispatch, and the status code and JSON body of the answer.
+ * Resolves `undefined` when the client left before the body was complete.
+ *
+ * @internal
+ */
+export function createRequestHandler(
+  webhooks: WebhookReceiver,
+  options: WebhookHandlerOptions = {},
+): (request: AdapterRequest) => Promise<AdapterResponse | undefined> {
+  if (typeof webhooks?.receive !== 'function') {
+    throw new InvalidOptionsError('The adapter needs the object returned by createWebhooks()');
+  }
+  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new InvalidOptionsError('maxBodyBytes must be a positive integer');
+  }
+  const auth = resolveAuth(options.auth);
+  const onError = options.onError;
+
+  const fail = (error: WebhookError, event?: WebhookEvent): AdapterResponse => {
+    if (onError) {
+      try {
+        onError(error, event);
+      } catch {
+        // A logging hook must not change the answer.
+      }
+    }
+    return errorResponse(error, auth.challenge);
+  };
+
+  return async (request) => {
+    if (request.method !== 'POST') return fail(new MethodNotAllowedError(request.method));
+    const clientIp = clientAddress(
+      auth.trustProxy,
+      request.socketAddress,
+      request.header('x-forwarded-for'),
+    );
+    let body: WebhookBody;
+    try {
+      authenticate(auth, { url: request.url, authorization: request.header('authorization'), clientIp });
+      checkDeclaredLength(request.header('content-length'), limit);
+      body = await request.readBody(limit);
+    } catch (error) {
+      if (error instanceof ClientGoneError) return undefined;
+      return fail(isWebhookError(error) ? error : new HandlerError(error, 'Reading the body failed'));
+    }
+    const headers = request.headers();
+    for (const name of PRIVATE_HEADERS) delete headers[name];
+    try {
+      const result = await webhooks.receive(body, { headers, clientIp });
+      return result.duplicate ? OK_DUPLICATE : OK;
+    } catch (error) {
+      return fail(isWebhookError(error) ? error : new HandlerError(error));
+    }
+  };
+}

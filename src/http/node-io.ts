@@ -1,0 +1,97 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { WebhookBody } from '../payload/parse.js';
+import { ClientGoneError, createBodyCollector } from './body.js';
+import type { AdapterRequest, AdapterResponse } from './handle.js';
+
+/**
+ * Reading and writing Node's `IncomingMessage`/`ServerResponse`, shared by the Node and
+ * Express adapters. Only types come from `node:http`.
+ */
+
+/**
+ * Reads a Node request body up to `limit` bytes. Past the limit it stops reading (the stream
+ * is paused, not drained) and rejects with `PayloadTooLargeError`; a client that disconnects
+ * first makes it reject with {@link ClientGoneError}.
+ *
+ * @internal
+ */
+export function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const collector = createBodyCollector(limit);
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onGone);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Uint8Array | string): void => {
+      try {
+        collector.push(chunk);
+      } catch (error) {
+        cleanup();
+        req.pause();
+        reject(error);
+      }
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(collector.result());
+    };
+    const onGone = (): void => {
+      cleanup();
+      reject(new ClientGoneError('The client disconnected before the body was complete'));
+    };
+    const onClose = (): void => {
+      if (!req.complete) onGone();
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onGone);
+    req.on('close', onClose);
+    if (req.readableEnded) onEnd();
+    else if (req.destroyed) onGone();
+  });
+}
+
+/**
+ * Presents a Node request to the shared core. `readBody` can be replaced, for a framework
+ * that already parsed the body.
+ *
+ * @internal
+ */
+export function nodeRequest(
+  req: IncomingMessage & { originalUrl?: string },
+  readBody: (limit: number) => Promise<WebhookBody> = (limit) => readNodeBody(req, limit),
+): AdapterRequest {
+  return {
+    method: req.method ?? 'GET',
+    url: req.originalUrl ?? req.url ?? '/',
+    header(name) {
+      const value = req.headers[name];
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+    headers() {
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      }
+      return headers;
+    },
+    socketAddress: req.socket?.remoteAddress,
+    readBody,
+  };
+}
+
+/**
+ * Writes the core's answer, unless the response is already sent or the client is gone.
+ *
+ * @internal
+ */
+export function writeNodeResponse(res: ServerResponse, response: AdapterResponse): void {
+  if (res.headersSent || res.writableEnded || res.destroyed) return;
+  const body = encoder.encode(response.body);
+  res.writeHead(response.status, { ...response.headers, 'content-length': String(body.byteLength) });
+  res.end(body);
+}
+
+const encoder = new TextEncoder();
