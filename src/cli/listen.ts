@@ -1,0 +1,164 @@
+import { appendFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { resolve } from 'node:path';
+import { createNodeMiddleware } from '../adapters/node.js';
+import type { WebhookError } from '../errors.js';
+import { classifyTransition, type TransitionVerdict } from '../lifecycle/classify.js';
+import type { WebhookEvent } from '../payload/event.js';
+import type { RequestStatus } from '../payload/vocabulary.js';
+import { createWebhooks } from '../router/create-webhooks.js';
+import { integer, parse, timeZone, UsageError } from './args.js';
+
+export const LISTEN_HELP: string = `Usage: uanataca-webhooks listen [options]
+
+Receives notifications like a production receiver: validates, deduplicates and answers
+them, prints one line per notification and appends each new event as one JSON line to
+a file.
+
+Options:
+  --port <n>             Port to listen on; 0 picks a free one       (default 8080)
+  --host <address>       Address to bind                         (default 127.0.0.1)
+  --path <path>          Path notifications are posted to                 (default /)
+  --out <file>           JSON Lines file to append events to   (default events.jsonl)
+  --time-zone <zone>     IANA zone of the provider's timestamps         (default UTC)
+  --token <secret>       Require ?token=<secret> (or a last path segment)
+  --max-body-bytes <n>   Largest body accepted                      (default 1048576)
+  --quiet                Print nothing but errors
+  -h, --help             Show this help
+
+Stop it with Ctrl-C: deliveries in progress finish and the file is left whole.`;
+
+/** One readable line per notification. */
+function describe(event: WebhookEvent, verdict: string): string {
+  const id = event.requestId === undefined ? '#-' : `#${event.requestId}`;
+  return [
+    event.occurredAt.toISOString(),
+    id.padEnd(10),
+    (event.eventType ?? '(legacy)').padEnd(22),
+    event.status.padEnd(16),
+    verdict,
+  ].join(' ');
+}
+
+/** Runs `listen`; resolves when the server has stopped. */
+export async function listen(
+  argv: readonly string[],
+  out: (line: string) => void,
+  err: (line: string) => void,
+  stop: AbortSignal,
+): Promise<number> {
+  const { values } = parse(
+    argv,
+    {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      path: { type: 'string' },
+      out: { type: 'string' },
+      'time-zone': { type: 'string' },
+      token: { type: 'string' },
+      'max-body-bytes': { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    false,
+  );
+  if (values.help) {
+    out(LISTEN_HELP);
+    return 0;
+  }
+  const port = integer(values.port, 'port', 8080, 0, 65535);
+  const maxBodyBytes = integer(values['max-body-bytes'], 'max-body-bytes', 1024 * 1024, 1, 2 ** 31);
+  const path = values.path ?? '/';
+  if (!path.startsWith('/')) throw new UsageError(`--path must start with "/", got "${path}"`);
+  if (values.token === '') throw new UsageError('--token cannot be empty');
+  const file = resolve(values.out ?? 'events.jsonl');
+  const log = values.quiet ? () => {} : out;
+
+  // The last applied status of each request, to tell stale notifications apart.
+  const applied = new Map<number, { status: RequestStatus; occurredAt: Date }>();
+  const verdicts = new WeakMap<WebhookEvent, TransitionVerdict>();
+  const webhooks = createWebhooks({ timeZone: timeZone(values['time-zone']) });
+  webhooks.on('*', async (event) => {
+    const id = event.requestId;
+    const current = id === undefined ? undefined : applied.get(id);
+    const verdict = classifyTransition(current, event);
+    verdicts.set(event, verdict);
+    // Recorded before the first await, so that concurrent deliveries classify against it.
+    const next = { status: event.status, occurredAt: event.occurredAt };
+    if (verdict === 'apply' && id !== undefined) applied.set(id, next);
+    // Every field stays in the line: absent values are written as null.
+    const line = JSON.stringify({ ...event, verdict }, (_, value) => value ?? null);
+    try {
+      await appendFile(file, `${line}\n`);
+    } catch (error) {
+      if (id !== undefined && applied.get(id) === next) {
+        if (current) applied.set(id, current);
+        else applied.delete(id);
+      }
+      throw error;
+    }
+  });
+  const report = (error: WebhookError): void => {
+    const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+    err(`${new Date().toISOString()} ${error.status} ${error.code}: ${error.message}${cause}`);
+  };
+  const middleware = createNodeMiddleware(
+    {
+      async receive(body, context) {
+        const result = await webhooks.receive(body, context);
+        log(
+          describe(
+            result.event,
+            result.duplicate ? 'duplicate' : (verdicts.get(result.event) ?? 'apply'),
+          ),
+        );
+        return result;
+      },
+    },
+    {
+      path,
+      maxBodyBytes,
+      onError: report,
+      ...(values.token === undefined ? {} : { auth: { token: values.token } }),
+    },
+  );
+
+  const server = createServer((req, res) => {
+    middleware(req, res).then((handled) => {
+      if (!handled) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end('{"ok":false,"error":{"code":"not_found","message":"Not found"}}');
+      }
+    });
+  });
+  await new Promise<void>((done, fail) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      fail(
+        error.code === 'EADDRINUSE'
+          ? new UsageError(`port ${port} is already in use; try --port 0`)
+          : error,
+      ),
+    );
+    server.listen(port, values.host ?? '127.0.0.1', () => done());
+  });
+  const address = server.address();
+  const bound = typeof address === 'object' && address ? address : { address: '?', port };
+  const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address;
+  const query = values.token === undefined ? '' : '?token=<token>';
+  out(`listening on http://${host}:${bound.port}${path}${query}, writing ${file}`);
+
+  await new Promise<void>((done) => {
+    if (stop.aborted) done();
+    else stop.addEventListener('abort', () => done(), { once: true });
+  });
+  // Finish deliveries in progress (their lines are written before they are answered), then
+  // close idle connections.
+  await new Promise<void>((done) => {
+    server.close(() => done());
+    server.closeIdleConnections();
+    // A client holding a connection open does not keep the process alive for long.
+    setTimeout(() => server.closeAllConnections(), 10_000).unref();
+  });
+  log('stopped');
+  return 0;
+}
