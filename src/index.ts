@@ -65,3 +65,7 @@ export type { ClaimResult, DedupeStore } from './router/dedupe-store.js';
 export type { MemoryDedupeStoreOptions } from './router/memory-dedupe-store.js';
 export { createMemoryDedupeStore } from './router/memory-dedupe-store.js';
 export type { EventFor, WebhookName } from './router/names.js';
+export type { MemoryStateStoreOptions } from './state/memory-state-store.js';
+export { createMemoryStateStore } from './state/memory-state-store.js';
+export type { SkippableTransition, StateOptions } from './state/state-options.js';
+export type { RequestState, StateStore } from './state/state-store.js';

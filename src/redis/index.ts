@@ -1,1 +1,10 @@
-export {};
+export type {
+  IoRedisClientLike,
+  NodeRedisClientLike,
+  RedisClientLike,
+  RedisStoreOptions,
+} from './client.js';
+export type { RedisDedupeStoreOptions } from './dedupe-store.js';
+export { createRedisDedupeStore } from './dedupe-store.js';
+export type { RedisStateStoreOptions } from './state-store.js';
+export { createRedisStateStore } from './state-store.js';

@@ -6,9 +6,13 @@ import {
   StoreUnavailableError,
   type WebhookError,
 } from '../errors.js';
+import { classifyTransition, type TransitionVerdict } from '../lifecycle/classify.js';
 import type { WebhookEvent } from '../payload/event.js';
 import { type ParseOptions, safeParseWebhook, type WebhookBody } from '../payload/parse.js';
 import { assertTimeZone } from '../payload/timestamp.js';
+import { createMemoryStateStore } from '../state/memory-state-store.js';
+import type { SkippableTransition, StateOptions } from '../state/state-options.js';
+import type { RequestState, StateStore } from '../state/state-store.js';
 import type { ClaimResult, DedupeStore } from './dedupe-store.js';
 import { createMemoryDedupeStore } from './memory-dedupe-store.js';
 import { type EventFor, kindOfName, type NameKind, type WebhookName } from './names.js';
@@ -31,6 +35,20 @@ export interface HandlerContext {
   readonly headers: Readonly<Record<string, string>>;
   /** The client's address, when the adapter passed one. */
   readonly clientIp: string | undefined;
+  /**
+   * What `classifyTransition` says about this notification given the request's stored state
+   * (`previous`): `'apply'`, `'duplicate'`, `'stale'` or `'unexpected'`.
+   *
+   * `undefined` when the `state` option is off, and for notifications without a request id
+   * (the provider's `ISSUED` and certificate templates carry none), which cannot be tracked.
+   */
+  readonly transition: TransitionVerdict | undefined;
+  /**
+   * The request's state before this notification: the status and `occurredAt` last applied,
+   * which `transition` was computed against. `undefined` when nothing was stored yet for the
+   * request (then `transition` is `'apply'`), and whenever `transition` is `undefined`.
+   */
+  readonly previous: RequestState | undefined;
 }
 
 /** What {@link Webhooks.receive} resolves with. */
@@ -42,6 +60,18 @@ export interface ReceiveResult {
    * done), in which case no handler ran.
    */
   readonly duplicate: boolean;
+  /**
+   * The `classifyTransition` verdict the notification was handled with (see
+   * {@link HandlerContext.transition}). Present when the `state` option is on and the
+   * notification has a request id; `undefined` otherwise, and for a `duplicate`.
+   */
+  readonly transition?: TransitionVerdict | undefined;
+  /**
+   * `true` when no handler ran because `transition` is listed in `state.skip`: the
+   * notification counts as handled (it is marked done, and adapters answer 200). Present,
+   * `true` or `false`, exactly when `transition` is.
+   */
+  readonly skipped?: boolean | undefined;
 }
 
 /**
@@ -99,6 +129,34 @@ export interface WebhooksOptions {
    */
   dedupe?: false | DedupeOptions | undefined;
   /**
+   * Tracks the lifecycle of each request: the status and `occurredAt` of the last notification
+   * applied are stored per request id, every notification is classified against them with
+   * `classifyTransition`, and handlers read the verdict (`transition`) and the stored state
+   * (`previous`) from their context. Verdicts listed in `skip` run no handler.
+   *
+   * After the handlers succeed, a notification classified `'apply'` is stored, with a
+   * compare-and-set so that concurrent notifications of one request cannot overwrite a newer
+   * status with an older one: on a conflict the state is read and classified again. Nothing
+   * is stored when a handler fails.
+   *
+   * Only notifications with a request id can be tracked. The provider's `ISSUED`
+   * (`REQUEST_ENROLLED`) and certificate templates carry none: for those, `transition` and
+   * `previous` are `undefined`, the handlers always run, and the stored state is unchanged
+   * (a request's stored state therefore stops at `ENROLLREADY` when its `ISSUED`
+   * notification has no id).
+   *
+   * @default undefined (off)
+   * @example
+   * ```ts
+   * const webhooks = createWebhooks({ state: { skip: ['stale'] } })
+   * webhooks.on('*', async (event, { transition, previous }) => {
+   *   if (transition === 'unexpected') log.warn('undocumented transition', previous, event.status)
+   *   if (transition === 'apply') await db.requests.setStatus(event.requestId, event.status)
+   * })
+   * ```
+   */
+  state?: false | StateOptions | undefined;
+  /**
    * Called with every error `receive` rejects with, and the event when it was parsed
    * (invalid bodies have none). Use it to log; what it throws or rejects with is ignored.
    *
@@ -139,11 +197,13 @@ export interface Webhooks {
    * @param body - The raw body or a value a framework already parsed from JSON.
    * @param context - What the adapter knows about the request; handlers receive it.
    * @returns `{ event, duplicate: false }` once every matching handler succeeded, or
-   * `{ event, duplicate: true }` for a notification already handled.
+   * `{ event, duplicate: true }` for a notification already handled. With the `state`
+   * option, also `transition` (the verdict) and `skipped` (whether `state.skip` kept the
+   * handlers from running) for notifications with a request id.
    * @throws {InvalidJsonError} (400) or {InvalidPayloadError} (422) for a bad body.
    * @throws {InFlightError} (409) while another delivery of the notification is in progress.
    * @throws {HandlerError} (500) when a handler failed; `cause` is what it threw.
-   * @throws {StoreUnavailableError} (503) when the deduplication store failed.
+   * @throws {StoreUnavailableError} (503) when the deduplication or state store failed.
    */
   receive(body: WebhookBody, context?: ReceiveContext): Promise<ReceiveResult>;
 }
@@ -161,6 +221,18 @@ interface ResolvedDedupe {
   readonly claimTtlMs: number;
 }
 
+interface ResolvedState {
+  readonly store: StateStore;
+  readonly skip: ReadonlySet<string>;
+}
+
+const SKIPPABLE: ReadonlySet<string> = new Set<SkippableTransition>([
+  'duplicate',
+  'stale',
+  'unexpected',
+]);
+/** Compare-and-set conflicts tolerated in a row before the state store counts as failing. */
+const MAX_STATE_ATTEMPTS = 32;
 const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_CLAIM_TTL_MS = 5 * 60 * 1000;
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
@@ -191,6 +263,65 @@ function resolveDedupe(option: false | DedupeOptions | undefined): ResolvedDedup
     throw new InvalidOptionsError('dedupe.store must have claim, markDone and release methods');
   }
   return { store, ttlMs, claimTtlMs };
+}
+
+function resolveState(option: false | StateOptions | undefined): ResolvedState | undefined {
+  if (option === false || option === undefined) return undefined;
+  if (typeof option !== 'object' || option === null) {
+    throw new InvalidOptionsError('state must be false or an object');
+  }
+  const store = option.store ?? createMemoryStateStore();
+  if (
+    typeof store !== 'object' ||
+    store === null ||
+    typeof store.get !== 'function' ||
+    typeof store.compareAndSet !== 'function'
+  ) {
+    throw new InvalidOptionsError('state.store must have get and compareAndSet methods');
+  }
+  const skip: unknown = option.skip ?? [];
+  if (!Array.isArray(skip) || !skip.every((verdict) => SKIPPABLE.has(verdict))) {
+    throw new InvalidOptionsError(
+      "state.skip must be an array of 'duplicate', 'stale' and 'unexpected'",
+    );
+  }
+  return { store, skip: new Set(skip) };
+}
+
+/** Checks and copies what a third-party state store returned. */
+function toRequestState(value: unknown): RequestState | undefined {
+  if (value === undefined || value === null) return undefined;
+  const { status, occurredAt } = value as Partial<Record<string, unknown>>;
+  if (
+    typeof status !== 'string' ||
+    !(occurredAt instanceof Date) ||
+    Number.isNaN(occurredAt.getTime())
+  ) {
+    throw new TypeError('StateStore.get resolved with an invalid state');
+  }
+  return Object.freeze({ status, occurredAt: new Date(occurredAt.getTime()) });
+}
+
+/**
+ * Stores `next` unless the stored state moved on meanwhile to something `next` does not
+ * apply to; on a conflict, reads and classifies again.
+ */
+async function applyState(
+  store: StateStore,
+  requestId: number,
+  expected: RequestState | undefined,
+  next: RequestState,
+): Promise<void> {
+  let current = expected;
+  for (let attempt = 0; attempt < MAX_STATE_ATTEMPTS; attempt += 1) {
+    const stored: unknown = await store.compareAndSet(requestId, current, next);
+    if (stored === true) return;
+    if (stored !== false)
+      throw new TypeError('StateStore.compareAndSet resolved with a non-boolean');
+    current = toRequestState(await store.get(requestId));
+    if (classifyTransition(current, next) !== 'apply') return;
+  }
+  throw new Error(`StateStore.compareAndSet conflicted ${MAX_STATE_ATTEMPTS} times in a row`);
 }
 
 /** Checks what a third-party store returned, so a broken store reads as unavailable. */
@@ -235,8 +366,11 @@ function describeName(name: unknown): string {
  * handler fails, the claim is released so that the next delivery runs the handlers again:
  * handlers must therefore be idempotent.
  *
- * @throws {InvalidOptionsError} for an unknown `timeZone`, a bad `dedupe` setting or an
- * `onError` that is not a function.
+ * With the `state` option, each request's lifecycle is tracked too: handlers receive the
+ * `classifyTransition` verdict, and can be spared stale notifications.
+ *
+ * @throws {InvalidOptionsError} for an unknown `timeZone`, a bad `dedupe` or `state`
+ * setting or an `onError` that is not a function.
  * @example
  * ```ts
  * import { createWebhooks } from 'uanataca-webhooks'
@@ -258,6 +392,7 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
     throw new InvalidOptionsError('onError must be a function');
   }
   const dedupe = resolveDedupe(options.dedupe);
+  const state = resolveState(options.state);
   const parseOptions: ParseOptions = { timeZone };
 
   // Lists are replaced, never mutated, so a delivery iterating one is unaffected by `on`.
@@ -358,47 +493,74 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
       if (!parsed.success) throw report(parsed.error);
       const event = parsed.data;
       const key = event.idempotencyKey;
-      const handlerContext: HandlerContext = Object.freeze({
-        idempotencyKey: key,
-        receivedAt,
-        headers: lowerCaseHeaders(context?.headers),
-        clientIp: context?.clientIp,
-      });
 
-      if (dedupe === undefined) {
+      let token: string | undefined;
+      if (dedupe !== undefined) {
+        let claim: ClaimResult;
+        try {
+          const result: unknown = await dedupe.store.claim(key, dedupe.claimTtlMs);
+          assertClaim(result);
+          claim = result;
+        } catch (cause) {
+          throw report(new StoreUnavailableError(cause), event);
+        }
+        if (claim.state === 'done') return { event, duplicate: true };
+        if (claim.state === 'in_flight') throw report(new InFlightError(), event);
+        token = claim.token;
+      }
+
+      const fail = async (error: WebhookError): Promise<never> => {
+        if (dedupe !== undefined && token !== undefined) await release(dedupe.store, key, token);
+        throw report(error, event);
+      };
+
+      const requestId = state === undefined ? undefined : event.requestId;
+      let previous: RequestState | undefined;
+      let transition: TransitionVerdict | undefined;
+      if (state !== undefined && requestId !== undefined) {
+        try {
+          previous = toRequestState(await state.store.get(requestId));
+        } catch (cause) {
+          return fail(new StoreUnavailableError(cause));
+        }
+        transition = classifyTransition(previous, event);
+      }
+      const skipped = transition !== undefined && state!.skip.has(transition);
+
+      if (!skipped) {
+        const handlerContext: HandlerContext = Object.freeze({
+          idempotencyKey: key,
+          receivedAt,
+          headers: lowerCaseHeaders(context?.headers),
+          clientIp: context?.clientIp,
+          transition,
+          previous,
+        });
         try {
           await runHandlers(event, handlerContext);
         } catch (error) {
-          throw report(error as HandlerError, event);
+          return fail(error as HandlerError);
         }
-        return { event, duplicate: false };
+        if (transition === 'apply') {
+          const next = Object.freeze({ status: event.status, occurredAt: event.occurredAt });
+          try {
+            await applyState(state!.store, requestId!, previous, next);
+          } catch (cause) {
+            return fail(new StoreUnavailableError(cause));
+          }
+        }
       }
 
-      const { store, ttlMs, claimTtlMs } = dedupe;
-      let claim: ClaimResult;
-      try {
-        const result: unknown = await store.claim(key, claimTtlMs);
-        assertClaim(result);
-        claim = result;
-      } catch (cause) {
-        throw report(new StoreUnavailableError(cause), event);
+      if (dedupe !== undefined && token !== undefined) {
+        try {
+          await dedupe.store.markDone(key, token, dedupe.ttlMs);
+        } catch (cause) {
+          return fail(new StoreUnavailableError(cause));
+        }
       }
-      if (claim.state === 'done') return { event, duplicate: true };
-      if (claim.state === 'in_flight') throw report(new InFlightError(), event);
-
-      try {
-        await runHandlers(event, handlerContext);
-      } catch (error) {
-        await release(store, key, claim.token);
-        throw report(error as HandlerError, event);
-      }
-      try {
-        await store.markDone(key, claim.token, ttlMs);
-      } catch (cause) {
-        await release(store, key, claim.token);
-        throw report(new StoreUnavailableError(cause), event);
-      }
-      return { event, duplicate: false };
+      return transition === undefined
+        ? { event, duplicate: false }
+        : { event, duplicate: false, transition, skipped };
     },
   };
 }

@@ -1,5 +1,6 @@
 import { InvalidOptionsError } from '../errors.js';
 import type { ClaimResult, DedupeStore } from './dedupe-store.js';
+import { randomId } from './random-id.js';
 
 /** Options of {@link createMemoryDedupeStore}. */
 export interface MemoryDedupeStoreOptions {
@@ -27,13 +28,6 @@ interface Entry {
 
 const IN_FLIGHT: ClaimResult = Object.freeze({ state: 'in_flight' });
 const DONE: ClaimResult = Object.freeze({ state: 'done' });
-
-/** A random part that keeps tokens of two stores (or two processes) apart. */
-function randomId(): string {
-  const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
-  if (typeof crypto?.randomUUID === 'function') return crypto.randomUUID();
-  return Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
-}
 
 /**
  * Creates a {@link DedupeStore} that keeps its keys in memory: the default of

@@ -1,0 +1,131 @@
+import { InvalidOptionsError } from '../errors.js';
+
+/**
+ * The part of an `ioredis` client (`Redis` or `Cluster`, version 5 or later) the Redis
+ * stores use. Any `ioredis` client fits; nothing of `ioredis` is imported.
+ *
+ * @example
+ * ```ts
+ * const redis: IoRedisClientLike = new Redis({ enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+ * ```
+ */
+export interface IoRedisClientLike {
+  /** `EVAL script numkeys key... arg...`. */
+  eval(script: string, numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
+  /** Present on every `ioredis` client; tells it apart from a `redis` one. */
+  defineCommand(...args: never[]): unknown;
+}
+
+/**
+ * The part of a `redis` (node-redis, version 4 or later) client or cluster the Redis stores
+ * use. Any such client fits, except one created with `legacyMode`; nothing of `redis` is
+ * imported.
+ *
+ * @example
+ * ```ts
+ * const redis: NodeRedisClientLike = createClient({ disableOfflineQueue: true })
+ * ```
+ */
+export interface NodeRedisClientLike {
+  /** `EVAL script numkeys key... arg...`, with keys and arguments in an object. */
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  /** Present on every `redis` client. */
+  sendCommand(...args: never[]): unknown;
+}
+
+/**
+ * A Redis client the stores of `uanataca-webhooks/redis` accept: an `ioredis` client or
+ * cluster, or a `redis` (node-redis) client or cluster. Which one it is is detected from the
+ * methods it has (`defineCommand` for `ioredis`, `sendCommand` for `redis`).
+ *
+ * @example
+ * ```ts
+ * function stores(redis: RedisClientLike) {
+ *   return { dedupe: createRedisDedupeStore(redis), state: createRedisStateStore(redis) }
+ * }
+ * ```
+ */
+export type RedisClientLike = IoRedisClientLike | NodeRedisClientLike;
+
+/**
+ * Options shared by the Redis stores.
+ *
+ * @example
+ * ```ts
+ * const options: RedisStoreOptions = { prefix: 'billing:webhooks:' }
+ * ```
+ */
+export interface RedisStoreOptions {
+  /**
+   * Prepended to every key the store writes, to share a Redis database with other data.
+   * A `keyPrefix` configured on the client applies on top of it.
+   *
+   * @default 'uanataca-webhooks:'
+   * @example
+   * ```ts
+   * createRedisDedupeStore(redis, { prefix: 'billing:webhooks:' })
+   * ```
+   */
+  prefix?: string | undefined;
+}
+
+/**
+ * Runs a Lua script with its keys and arguments, whatever the client.
+ *
+ * @internal
+ */
+export type Evaluate = (
+  script: string,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+) => Promise<unknown>;
+
+/** The default key prefix. @internal */
+export const DEFAULT_PREFIX = 'uanataca-webhooks:';
+
+/**
+ * Checks the prefix option.
+ *
+ * @internal
+ */
+export function resolvePrefix(options: RedisStoreOptions): string {
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  if (typeof prefix !== 'string') throw new InvalidOptionsError('prefix must be a string');
+  return prefix;
+}
+
+const decoder = /* @__PURE__ */ new TextDecoder();
+
+/** Clients configured to return buffers give byte arrays where strings are expected. */
+function decode(value: unknown): unknown {
+  if (value instanceof Uint8Array) return decoder.decode(value);
+  if (Array.isArray(value)) return value.map(decode);
+  return value;
+}
+
+/**
+ * Builds the script runner for `client`, detecting whether it is an `ioredis` client
+ * (`eval(script, numKeys, ...keysAndArgs)`) or a `redis` one (`eval(script, { keys,
+ * arguments })`).
+ *
+ * @internal
+ */
+export function createEvaluator(client: RedisClientLike): Evaluate {
+  const candidate = client as Partial<Record<'eval' | 'defineCommand' | 'sendCommand', unknown>>;
+  if (typeof client !== 'object' || client === null || typeof candidate.eval !== 'function') {
+    throw new InvalidOptionsError('The Redis store needs an ioredis or redis (node-redis) client');
+  }
+  if (typeof candidate.defineCommand === 'function') {
+    const io = client as IoRedisClientLike;
+    return async (script, keys, args) =>
+      decode(await io.eval(script, keys.length, ...keys, ...args.map(String)));
+  }
+  if (typeof candidate.sendCommand === 'function') {
+    const node = client as NodeRedisClientLike;
+    return async (script, keys, args) =>
+      decode(await node.eval(script, { keys: [...keys], arguments: args.map(String) }));
+  }
+  throw new InvalidOptionsError(
+    'Unrecognized Redis client: pass an ioredis client or a redis (node-redis) client',
+  );
+}

@@ -1,0 +1,81 @@
+import { InvalidOptionsError } from '../errors.js';
+import type { RequestState, StateStore } from './state-store.js';
+
+/**
+ * Options of {@link createMemoryStateStore}.
+ *
+ * @example
+ * ```ts
+ * createMemoryStateStore({ maxEntries: 10_000 })
+ * ```
+ */
+export interface MemoryStateStoreOptions {
+  /**
+   * How many requests the store remembers at most. When it is full, the request written
+   * least recently is forgotten; a forgotten request's next notification is classified as
+   * if nothing were stored (`'apply'`).
+   *
+   * @default 100_000
+   */
+  maxEntries?: number | undefined;
+}
+
+interface Entry {
+  readonly status: string;
+  readonly time: number;
+}
+
+const copy = (entry: Entry): RequestState => ({
+  status: entry.status,
+  occurredAt: new Date(entry.time),
+});
+
+/**
+ * Creates a {@link StateStore} that keeps the lifecycle state of requests in memory: the
+ * default of the `state` option of `createWebhooks`. It serves one process; when several
+ * instances share a webhook URL, give them a shared store (`createRedisStateStore` from
+ * `uanataca-webhooks/redis`, or your database).
+ *
+ * Its size is bounded by `maxEntries`; it starts no timer.
+ *
+ * @throws {InvalidOptionsError} when `maxEntries` is not a positive integer.
+ * @example
+ * ```ts
+ * const webhooks = createWebhooks({
+ *   state: { store: createMemoryStateStore({ maxEntries: 10_000 }), skip: ['stale'] },
+ * })
+ * ```
+ */
+export function createMemoryStateStore(options: MemoryStateStoreOptions = {}): StateStore {
+  const maxEntries = options.maxEntries ?? 100_000;
+  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+    throw new InvalidOptionsError('maxEntries must be a positive integer');
+  }
+  // Every write re-inserts its key, so the Map iterates from the least recently written.
+  const entries = new Map<number, Entry>();
+
+  return {
+    async get(requestId) {
+      const entry = entries.get(requestId);
+      return entry === undefined ? undefined : copy(entry);
+    },
+
+    async compareAndSet(requestId, expected, next) {
+      const entry = entries.get(requestId);
+      const matches =
+        expected === undefined
+          ? entry === undefined
+          : entry !== undefined &&
+            entry.status === expected.status &&
+            entry.time === expected.occurredAt.getTime();
+      if (!matches) return false;
+      entries.delete(requestId);
+      if (entries.size >= maxEntries) {
+        const oldest = entries.keys().next();
+        if (oldest.done !== true) entries.delete(oldest.value);
+      }
+      entries.set(requestId, { status: next.status, time: next.occurredAt.getTime() });
+      return true;
+    },
+  };
+}

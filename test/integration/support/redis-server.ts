@@ -1,0 +1,477 @@
+// Real Redis servers, Redis clients, a cuttable TCP proxy and receiver processes for the
+// Redis integration tests.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import type { RedisClientLike } from '../../../src/redis/index.js';
+
+const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A port nothing listens on (at the time of asking). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** Resolves whether a Redis server answers PING on `port`. */
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    let reply = '';
+    const finish = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => finish(false));
+    socket.once('error', () => finish(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('latin1');
+      if (reply.includes('\r\n')) finish(reply.startsWith('+PONG'));
+    });
+  });
+}
+
+/** A `redis-server` process this test suite started. */
+export interface RedisServer {
+  readonly port: number;
+  /** Whether it is running. */
+  readonly running: boolean;
+  /** Stops the server (data is lost: nothing is saved). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port, empty. */
+  start(): Promise<void>;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+async function launch(port: number, dir: string): Promise<ChildProcess> {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const child = spawn(REDIS_SERVER, [...args, '--dir', dir, '--daemonize', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  });
+  const failure = new Promise<never>((_, reject) => {
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'ENOENT'
+          ? new Error(
+              `Cannot run ${REDIS_SERVER}: the Redis integration tests need a real Redis server. ` +
+                'Install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_SERVER ' +
+                'to the path of the binary.',
+            )
+          : error,
+      );
+    });
+    child.once('exit', (code, signal) =>
+      reject(new Error(`redis-server exited early (${code ?? signal}):\n${output}`)),
+    );
+  });
+  failure.catch(() => {});
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    await Promise.race([sleep(50), failure]);
+    if (await ping(port)) return child;
+  }
+  child.kill('SIGKILL');
+  throw new Error(`redis-server did not answer PING on port ${port} within 10 s:\n${output}`);
+}
+
+/** Starts a `redis-server` on a free loopback port, without persistence. */
+export async function startRedisServer(): Promise<RedisServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'uanataca-redis-'));
+  let child: ChildProcess | undefined;
+  let port = 0;
+  for (let attempt = 1; child === undefined; attempt += 1) {
+    port = await freePort();
+    try {
+      child = await launch(port, dir);
+    } catch (error) {
+      // Another process may have taken the port between asking and listening.
+      if (attempt >= 3 || (error as Error).message.startsWith('Cannot run')) {
+        rmSync(dir, { recursive: true, force: true });
+        throw error;
+      }
+    }
+  }
+  const server: RedisServer = {
+    port,
+    get running() {
+      return child !== undefined;
+    },
+    async stop() {
+      const current = child;
+      if (current === undefined) return;
+      child = undefined;
+      current.kill('SIGTERM');
+      const timer = setTimeout(() => current.kill('SIGKILL'), 3_000);
+      await exited(current);
+      clearTimeout(timer);
+    },
+    async start() {
+      if (child === undefined) child = await launch(port, dir);
+    },
+  };
+  process.once('exit', () => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return server;
+}
+
+/** The two clients the Redis stores support. */
+export type ClientKind = 'ioredis' | 'node-redis';
+export const CLIENT_KINDS: readonly ClientKind[] = ['ioredis', 'node-redis'];
+
+/** A client with what the tests need of it, whichever library it comes from. */
+export interface TestClient {
+  readonly kind: ClientKind;
+  /** The client itself, to give to the stores. */
+  readonly client: RedisClientLike;
+  get(key: string): Promise<string | null>;
+  pttl(key: string): Promise<number>;
+  incr(key: string): Promise<number>;
+  keys(pattern: string): Promise<string[]>;
+  flushall(): Promise<void>;
+  /** Resolves once the client can run commands again (after a reconnection). */
+  ready(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a client configured the way the stores' documentation says, to fail fast while
+ * Redis is unreachable. Connection is not awaited (a client to a dead port never connects).
+ */
+export function createTestClient(kind: ClientKind, port: number): TestClient {
+  if (kind === 'ioredis') {
+    const client = new Redis({
+      port,
+      host: '127.0.0.1',
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 1_000,
+      retryStrategy: () => 50,
+    });
+    client.on('error', () => {});
+    return {
+      kind,
+      client,
+      get: (key) => client.get(key),
+      pttl: (key) => client.pttl(key),
+      incr: (key) => client.incr(key),
+      keys: (pattern) => client.keys(pattern),
+      flushall: async () => {
+        await client.flushall();
+      },
+      async ready(timeoutMs = 5_000) {
+        if (client.status === 'ready') return;
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('ioredis: not ready')), timeoutMs);
+          client.once('ready', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      },
+      async close() {
+        client.disconnect();
+      },
+    };
+  }
+  const client = createClient({
+    socket: {
+      port,
+      host: '127.0.0.1',
+      reconnectStrategy: () => 50,
+      connectTimeout: 1_000,
+      socketTimeout: 1_000,
+    },
+    pingInterval: 300,
+    disableOfflineQueue: true,
+  });
+  client.on('error', () => {});
+  const connecting = client.connect().catch(() => {});
+  return {
+    kind,
+    client,
+    get: (key) => client.get(key),
+    pttl: (key) => client.pTTL(key),
+    incr: (key) => client.incr(key),
+    keys: (pattern) => client.keys(pattern),
+    flushall: async () => {
+      await client.flushAll();
+    },
+    async ready(timeoutMs = 5_000) {
+      await connecting;
+      const deadline = Date.now() + timeoutMs;
+      while (!client.isReady) {
+        if (Date.now() > deadline) throw new Error('node-redis: not ready');
+        await sleep(20);
+      }
+    },
+    async close() {
+      client.destroy();
+    },
+  };
+}
+
+/** A TCP proxy in front of a Redis server, to cut a client off without stopping Redis. */
+export interface TcpProxy {
+  readonly port: number;
+  /** Drops every connection and refuses new ones until `restore`, like a stopped server. */
+  cut(): Promise<void>;
+  /** Keeps connections open but forwards nothing, like a stalled network, until `restore`. */
+  stall(): void;
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+  let stalled = false;
+  // Bytes sent while stalled are delivered on restore, as TCP would once the network is back.
+  let held: (() => void)[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = createConnection({ port: targetPort, host: '127.0.0.1' });
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {});
+    }
+    const forward = (from: Socket, to: Socket): void => {
+      from.on('data', (chunk: Buffer) => {
+        if (stalled) held.push(() => to.write(chunk));
+        else to.write(chunk);
+      });
+      from.on('close', () => to.destroy());
+    };
+    forward(client, upstream);
+    forward(upstream, client);
+  });
+  const listen = (port: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  await listen(0);
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  const port = address.port;
+  const stopListening = async (): Promise<void> => {
+    const closed = server.listening
+      ? new Promise<void>((resolve) => server.close(() => resolve()))
+      : Promise.resolve();
+    for (const socket of sockets) socket.destroy();
+    await closed;
+  };
+  return {
+    port,
+    async cut() {
+      await stopListening();
+    },
+    stall() {
+      stalled = true;
+    },
+    async restore() {
+      stalled = false;
+      for (const write of held) write();
+      held = [];
+      if (!server.listening) await listen(port);
+    },
+    async close() {
+      await stopListening();
+    },
+  };
+}
+
+/** Fails with a clear message when the package has not been built. */
+export function assertBuilt(): void {
+  const missing = ['index.js', 'node.js', 'redis.js'].filter(
+    (file) => !existsSync(join(ROOT, 'dist', file)),
+  );
+  if (missing.length > 0) {
+    throw new Error(
+      `The multi-process Redis tests run the built package, and dist/${missing[0]} is missing: run \`npm run build\` first.`,
+    );
+  }
+}
+
+/**
+ * A receiver process: `createWebhooks` with the Redis dedupe and state stores, behind
+ * `createNodeMiddleware`, imported from the built package by its name. Every handler run
+ * increments `<prefix>test:runs:<idempotencyKey>`; a notification of request
+ * `HANG_REQUEST_ID` makes its handler print `HANG <key>` and never finish.
+ */
+const RECEIVER_SOURCE = `
+import { createServer } from 'node:http';
+import { createWebhooks } from 'uanataca-webhooks';
+import { createNodeMiddleware } from 'uanataca-webhooks/node';
+import { createRedisDedupeStore, createRedisStateStore } from 'uanataca-webhooks/redis';
+
+const env = process.env;
+const port = Number(env.REDIS_PORT);
+const prefix = env.PREFIX;
+let client;
+if (env.CLIENT === 'ioredis') {
+  const { Redis } = await import('ioredis');
+  client = new Redis({ port, host: '127.0.0.1', enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  client.on('error', () => {});
+  await new Promise((resolve) => client.once('ready', resolve));
+} else {
+  const { createClient } = await import('redis');
+  client = createClient({ socket: { port, host: '127.0.0.1' }, disableOfflineQueue: true });
+  client.on('error', () => {});
+  await client.connect();
+}
+const webhooks = createWebhooks({
+  dedupe: { store: createRedisDedupeStore(client, { prefix }), claimTtlMs: Number(env.CLAIM_TTL_MS) },
+  state: { store: createRedisStateStore(client, { prefix }) },
+});
+const delay = Number(env.HANDLER_DELAY_MS ?? 0);
+webhooks.on('*', async (event, context) => {
+  if (event.requestId === Number(env.HANG_REQUEST_ID)) {
+    process.stdout.write('HANG ' + context.idempotencyKey + '\\n');
+    await new Promise(() => {});
+  }
+  if (delay > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * delay));
+  await client.incr(prefix + 'test:runs:' + context.idempotencyKey);
+});
+const middleware = createNodeMiddleware(webhooks, { path: '/webhooks' });
+const server = createServer(async (req, res) => {
+  if (!(await middleware(req, res))) res.writeHead(404).end();
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write('LISTENING ' + server.address().port + '\\n'));
+`;
+
+/** A receiver process started by {@link startReceiver}. */
+export interface Receiver {
+  readonly url: string;
+  readonly process: ChildProcess;
+  /** Resolves with the first line of output starting with `prefix`. */
+  waitFor(prefix: string, timeoutMs?: number): Promise<string>;
+  /** Kills the process with SIGKILL and waits for it to exit. */
+  kill(): Promise<void>;
+}
+
+export interface ReceiverOptions {
+  readonly client: ClientKind;
+  readonly redisPort: number;
+  readonly prefix: string;
+  readonly claimTtlMs: number;
+  readonly hangRequestId?: number;
+  readonly handlerDelayMs?: number;
+}
+
+export async function startReceiver(options: ReceiverOptions): Promise<Receiver> {
+  assertBuilt();
+  const child = spawn(process.execPath, ['--input-type=module', '-e', RECEIVER_SOURCE], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      CLIENT: options.client,
+      REDIS_PORT: String(options.redisPort),
+      PREFIX: options.prefix,
+      CLAIM_TTL_MS: String(options.claimTtlMs),
+      HANG_REQUEST_ID: String(options.hangRequestId ?? -1),
+      HANDLER_DELAY_MS: String(options.handlerDelayMs ?? 0),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const waiters = new Set<() => void>();
+  let buffer = '';
+  let errors = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    const parts = buffer.split('\n');
+    buffer = parts.pop() ?? '';
+    lines.push(...parts);
+    for (const wake of waiters) wake();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    errors = (errors + chunk.toString()).slice(-4000);
+  });
+  child.once('exit', () => {
+    for (const wake of waiters) wake();
+  });
+  process.once('exit', () => child.kill('SIGKILL'));
+
+  const waitFor = (prefix: string, timeoutMs = 10_000): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        const line = lines.find((one) => one.startsWith(prefix));
+        if (line !== undefined) done(() => resolve(line));
+        else if (child.exitCode !== null || child.signalCode !== null) {
+          done(() => reject(new Error(`receiver exited (${child.exitCode}):\n${errors}`)));
+        }
+      };
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`receiver: no "${prefix}" line:\n${errors}`))),
+        timeoutMs,
+      );
+      const done = (settle: () => void): void => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        settle();
+      };
+      waiters.add(check);
+      check();
+    });
+
+  const listening = await waitFor('LISTENING ');
+  return {
+    url: `http://127.0.0.1:${listening.slice('LISTENING '.length)}/webhooks`,
+    process: child,
+    waitFor,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited(child);
+      }
+    },
+  };
+}
+
+/** Posts a body; resolves with the status, the parsed body and the `retry-after` header. */
+export async function post(
+  url: string,
+  body: string,
+): Promise<{
+  status: number;
+  body: { ok: boolean; duplicate?: boolean };
+  retryAfter: string | null;
+}> {
+  const response = await fetch(url, { method: 'POST', body });
+  return {
+    status: response.status,
+    body: (await response.json()) as { ok: boolean; duplicate?: boolean },
+    retryAfter: response.headers.get('retry-after'),
+  };
+}

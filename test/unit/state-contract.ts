@@ -1,0 +1,330 @@
+// The behaviour every StateStore must have, alone and behind createWebhooks: run against the
+// memory store in test/unit and against the Redis store (both clients) in test/integration.
+import fc from 'fast-check';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  createWebhooks,
+  formatSentAt,
+  type HandlerContext,
+  normalizeStatus,
+  type RequestState,
+  type SkippableTransition,
+  type StateStore,
+  type TransitionVerdict,
+} from '../../src/index.js';
+
+const T0 = Date.UTC(2025, 6, 15, 8, 0, 0);
+
+const EVENT_TYPES: Readonly<Record<string, string>> = {
+  CREATED: 'REQUEST_CREATED',
+  VIDEOPENDING: 'REQUEST_CREATED',
+  VIDEOINCOMPLETE: 'VIDEOID_UPDATED',
+  VIDEOREVIEW: 'VIDEOID_UPDATED',
+  VIDEOERROR: 'VIDEOID_FAILED',
+  ENROLLREADY: 'REQUEST_APPROVED',
+  ISSUED: 'REQUEST_ENROLLED',
+  CANCELLED: 'REQUEST_CANCELED',
+};
+
+/** The time of minute `minute` of the test flows. */
+export const at = (minute: number): Date => new Date(T0 + minute * 60_000);
+
+/** An envelope body for `status` of request `requestId` (none when `undefined`), sent at `at(minute)`. */
+export function notification(
+  requestId: number | undefined,
+  status: string,
+  minute: number,
+): string {
+  return JSON.stringify({
+    event_type: EVENT_TYPES[normalizeStatus(status)] ?? 'REQUEST_UPDATED',
+    sent_at: formatSentAt(at(minute)),
+    request: requestId === undefined ? { status } : { status, pk: requestId },
+    certificates: [],
+  });
+}
+
+let lastRequestId = 1_000_000 + Math.floor(Math.random() * 1_000_000) * 1_000;
+
+/** A request id no other test uses, so that tests can share one store or Redis database. */
+export function nextRequestId(): number {
+  lastRequestId += 1;
+  return lastRequestId;
+}
+
+const tick = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Documented flows (and one retry), each as the statuses its notifications carry, in order. */
+export const FLOWS: readonly (readonly string[])[] = [
+  ['CREATED', 'ENROLLREADY', 'ISSUED'],
+  ['VIDEOPENDING', 'VIDEOREVIEW', 'ENROLLREADY', 'ISSUED'],
+  ['VIDEOPENDING', 'VIDEOINCOMPLETE', 'VIDEOREVIEW', 'ENROLLREADY', 'ISSUED'],
+  ['VIDEOPENDING', 'VIDEOERROR'],
+  ['VIDEOPENDING', 'VIDEOREVIEW', 'CANCELLED'],
+  ['VIDEOPENDING', 'VIDEOREVIEW', 'CREATED', 'ENROLLREADY', 'ISSUED'],
+  ['CREATED', 'ENROLLREADY', 'CANCELLED'],
+  ['CREATED', 'ENROLLREADY', 'ISSUED', 'RENEWED'],
+  ['VIDEOPENDING', 'VIDEOERROR', 'VIDEOPENDING', 'VIDEOREVIEW', 'ENROLLREADY', 'ISSUED'],
+];
+
+interface Seen {
+  readonly status: string;
+  readonly transition: TransitionVerdict | undefined;
+  readonly previous: RequestState | undefined;
+}
+
+/** A router with the state option on `store` that records what each handler run saw. */
+function recorder(store: StateStore, skip: readonly SkippableTransition[] = []) {
+  const seen: Seen[] = [];
+  const webhooks = createWebhooks({ dedupe: false, state: { store, skip } });
+  webhooks.on('*', (event, context: HandlerContext) => {
+    seen.push({ status: event.status, transition: context.transition, previous: context.previous });
+  });
+  return { webhooks, seen };
+}
+
+/** A promise the test resolves by hand. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
+
+export interface ContractOptions {
+  /** Runs of the property; fewer for a store behind a network. */
+  readonly numRuns: number;
+}
+
+/** Registers the StateStore contract tests for the stores `create` returns. */
+export function describeStateStoreContract(
+  name: string,
+  create: () => StateStore,
+  { numRuns }: ContractOptions,
+): void {
+  describe(`${name}: get and compareAndSet`, () => {
+    it('reads nothing for an unknown request, then what compareAndSet stored', async () => {
+      const store = create();
+      const id = nextRequestId();
+      expect(await store.get(id)).toBeUndefined();
+      const first = { status: 'VIDEOPENDING', occurredAt: at(1) };
+      expect(await store.compareAndSet(id, undefined, first)).toBe(true);
+      expect(await store.get(id)).toEqual(first);
+    });
+
+    it('writes only over the expected state: the same status at the same instant', async () => {
+      const store = create();
+      const id = nextRequestId();
+      const first = { status: 'VIDEOPENDING', occurredAt: at(1) };
+      const next = { status: 'VIDEOREVIEW', occurredAt: at(2) };
+      await store.compareAndSet(id, undefined, first);
+      expect(await store.compareAndSet(id, undefined, next)).toBe(false);
+      expect(await store.compareAndSet(id, { ...first, status: 'CREATED' }, next)).toBe(false);
+      expect(await store.compareAndSet(id, { ...first, occurredAt: at(1.5) }, next)).toBe(false);
+      expect(await store.get(id)).toEqual(first);
+      // Another Date object for the same instant matches.
+      const same = { status: 'VIDEOPENDING', occurredAt: at(1) };
+      expect(await store.compareAndSet(id, same, next)).toBe(true);
+      expect(await store.get(id)).toEqual(next);
+    });
+
+    it('keeps requests apart', async () => {
+      const store = create();
+      const [a, b] = [nextRequestId(), nextRequestId()];
+      await store.compareAndSet(a, undefined, { status: 'CREATED', occurredAt: at(1) });
+      expect(await store.get(b)).toBeUndefined();
+      await store.compareAndSet(b, undefined, { status: 'VIDEOPENDING', occurredAt: at(2) });
+      expect((await store.get(a))?.status).toBe('CREATED');
+      expect((await store.get(b))?.status).toBe('VIDEOPENDING');
+    });
+
+    it('lets exactly one of many concurrent writers from one state win', async () => {
+      const store = create();
+      const id = nextRequestId();
+      const first = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.compareAndSet(id, undefined, { status: 'CREATED', occurredAt: at(i) }),
+        ),
+      );
+      expect(first.filter(Boolean)).toHaveLength(1);
+      const stored = (await store.get(id))!;
+      const second = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.compareAndSet(id, stored, { status: 'ENROLLREADY', occurredAt: at(100 + i) }),
+        ),
+      );
+      expect(second.filter(Boolean)).toHaveLength(1);
+    });
+  });
+
+  describe(`${name}: behind createWebhooks`, () => {
+    it('gives handlers the verdict and the state before the notification', async () => {
+      const store = create();
+      const { webhooks, seen } = recorder(store);
+      const id = nextRequestId();
+      await webhooks.receive(notification(id, 'VIDEOPENDING', 1));
+      await webhooks.receive(notification(id, 'VIDEOREVIEW', 2));
+      await webhooks.receive(notification(id, 'VIDEOREVIEW', 2));
+      await webhooks.receive(notification(id, 'VIDEOPENDING', 1));
+      await webhooks.receive(notification(id, 'ENROLLREADY', 3));
+      const pending = { status: 'VIDEOPENDING', occurredAt: at(1) };
+      const review = { status: 'VIDEOREVIEW', occurredAt: at(2) };
+      expect(seen).toEqual([
+        { status: 'VIDEOPENDING', transition: 'apply', previous: undefined },
+        { status: 'VIDEOREVIEW', transition: 'apply', previous: pending },
+        { status: 'VIDEOREVIEW', transition: 'duplicate', previous: review },
+        { status: 'VIDEOPENDING', transition: 'stale', previous: review },
+        { status: 'ENROLLREADY', transition: 'apply', previous: review },
+      ]);
+      expect(await store.get(id)).toEqual({ status: 'ENROLLREADY', occurredAt: at(3) });
+    });
+
+    it('resolves with the verdict, and runs no handler for the verdicts in skip', async () => {
+      const store = create();
+      const { webhooks, seen } = recorder(store, ['stale', 'duplicate']);
+      const id = nextRequestId();
+      const receive = (status: string, minute: number) =>
+        webhooks.receive(notification(id, status, minute));
+      expect(await receive('VIDEOREVIEW', 2)).toMatchObject({
+        duplicate: false,
+        transition: 'apply',
+        skipped: false,
+      });
+      expect(await receive('VIDEOPENDING', 1)).toMatchObject({
+        duplicate: false,
+        transition: 'stale',
+        skipped: true,
+      });
+      expect(await receive('VIDEOREVIEW', 2)).toMatchObject({
+        transition: 'duplicate',
+        skipped: true,
+      });
+      expect(await receive('CANCELLED', 3)).toMatchObject({ transition: 'apply', skipped: false });
+      // Not in skip: it runs.
+      expect(await receive('REACTIVATED', 4)).toMatchObject({
+        transition: 'unexpected',
+        skipped: false,
+      });
+      expect(seen.map((s) => s.status)).toEqual(['VIDEOREVIEW', 'CANCELLED', 'REACTIVATED']);
+      expect((await store.get(id))?.status).toBe('CANCELLED');
+    });
+
+    it('cannot track a notification without a request id: no verdict, handlers run', async () => {
+      const store = create();
+      const { webhooks, seen } = recorder(store, ['stale', 'duplicate', 'unexpected']);
+      const result = await webhooks.receive(notification(undefined, 'ISSUED', 5));
+      expect(result.transition).toBeUndefined();
+      expect(result.skipped).toBeUndefined();
+      expect(seen).toEqual([{ status: 'ISSUED', transition: undefined, previous: undefined }]);
+    });
+
+    it('stores nothing when a handler fails, so that a redelivery applies again', async () => {
+      const store = create();
+      const id = nextRequestId();
+      const webhooks = createWebhooks({ state: { store } });
+      const handler = vi.fn();
+      webhooks.on('*', handler);
+      await webhooks.receive(notification(id, 'CREATED', 1));
+      handler.mockRejectedValueOnce(new Error('database down'));
+      await expect(webhooks.receive(notification(id, 'ENROLLREADY', 2))).rejects.toMatchObject({
+        code: 'handler_failed',
+      });
+      expect(await store.get(id)).toEqual({ status: 'CREATED', occurredAt: at(1) });
+      expect(await webhooks.receive(notification(id, 'ENROLLREADY', 2))).toMatchObject({
+        duplicate: false,
+        transition: 'apply',
+      });
+      expect(handler).toHaveBeenCalledTimes(3);
+      expect(await store.get(id)).toEqual({ status: 'ENROLLREADY', occurredAt: at(2) });
+    });
+
+    it('does not let an older notification that finishes last overwrite a newer status', async () => {
+      const store = create();
+      const id = nextRequestId();
+      const webhooks = createWebhooks({ state: { store } });
+      await webhooks.receive(notification(id, 'VIDEOPENDING', 1));
+      const slow = gate();
+      webhooks.on('VIDEOREVIEW', () => slow.promise);
+      // VIDEOREVIEW is classified 'apply' over VIDEOPENDING and waits; meanwhile ENROLLREADY is
+      // stored. VIDEOREVIEW's compare-and-set then fails and, read again, it is stale.
+      const review = webhooks.receive(notification(id, 'VIDEOREVIEW', 2));
+      await tick(20);
+      await webhooks.receive(notification(id, 'ENROLLREADY', 3));
+      slow.open();
+      expect(await review).toMatchObject({ transition: 'apply' });
+      expect(await store.get(id)).toEqual({ status: 'ENROLLREADY', occurredAt: at(3) });
+    });
+
+    it('retries a newer notification whose compare-and-set lost to an older one', async () => {
+      const store = create();
+      const id = nextRequestId();
+      const webhooks = createWebhooks({ state: { store } });
+      await webhooks.receive(notification(id, 'VIDEOPENDING', 1));
+      const slow = gate();
+      webhooks.on('ENROLLREADY', () => slow.promise);
+      const approved = webhooks.receive(notification(id, 'ENROLLREADY', 3));
+      await tick(20);
+      await webhooks.receive(notification(id, 'VIDEOREVIEW', 2));
+      expect((await store.get(id))?.status).toBe('VIDEOREVIEW');
+      slow.open();
+      await approved;
+      expect(await store.get(id)).toEqual({ status: 'ENROLLREADY', occurredAt: at(3) });
+    });
+
+    it('ends at the in-order final status when all notifications of a request arrive at once', async () => {
+      const store = create();
+      const webhooks = createWebhooks({ state: { store } });
+      webhooks.on('*', () => tick(Math.random() * 10));
+      const cases = FLOWS.map((flow) => ({ id: nextRequestId(), flow }));
+      const deliver = async (body: string): Promise<void> => {
+        // Deliveries of one notification collide: retry as the provider would.
+        for (;;) {
+          try {
+            await webhooks.receive(body);
+            return;
+          } catch (error) {
+            if ((error as { code?: string }).code !== 'in_flight') throw error;
+            await tick(2);
+          }
+        }
+      };
+      await Promise.all(
+        cases.flatMap(({ id, flow }) =>
+          flow.flatMap((status, minute) =>
+            [1, 2, 3].map(() => deliver(notification(id, status, minute))),
+          ),
+        ),
+      );
+      for (const { id, flow } of cases) {
+        expect({ id, status: (await store.get(id))?.status }).toEqual({ id, status: flow.at(-1) });
+      }
+    });
+
+    it('property: shuffled, repeated deliveries of a flow end at its in-order final status', async () => {
+      const store = create();
+      const webhooks = createWebhooks({ dedupe: false, state: { store } });
+      // A flow, and its notifications each delivered one to three times, in any order.
+      const deliveries = fc.constantFrom(...FLOWS).chain((flow) =>
+        fc
+          .array(fc.integer({ min: 1, max: 3 }), { minLength: flow.length, maxLength: flow.length })
+          .chain((copies) => {
+            const all = copies.flatMap((count, index) => Array<number>(count).fill(index));
+            return fc.record({
+              flow: fc.constant(flow),
+              order: fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }),
+            });
+          }),
+      );
+      await fc.assert(
+        fc.asyncProperty(deliveries, async ({ flow, order }) => {
+          const id = nextRequestId();
+          for (const index of order) {
+            await webhooks.receive(notification(id, flow[index]!, index));
+          }
+          expect((await store.get(id))?.status).toBe(flow.at(-1));
+        }),
+        { numRuns },
+      );
+    });
+  });
+}
