@@ -16,6 +16,8 @@ import * as node from 'uanataca-webhooks/node';
 import * as express from 'uanataca-webhooks/express';
 import * as fetch from 'uanataca-webhooks/fetch';
 import * as testing from 'uanataca-webhooks/testing';
+import { createRedisDedupeStore } from 'uanataca-webhooks/redis';
+if (typeof createRedisDedupeStore !== 'function') throw new Error('esm: no redis store');
 const event = parseWebhook(${JSON.stringify(fixture)}, { timeZone: 'Europe/Madrid' });
 if (event.status !== 'VIDEOPENDING' || event.requestId !== 28634) throw new Error('esm: wrong event');
 const failed = safeParseWebhook('{');
@@ -26,6 +28,7 @@ console.log('esm ok', event.occurredAt.toISOString(), Object.keys({ ...node, ...
 const { parseWebhook, isWebhookError, safeParseWebhook } = require('uanataca-webhooks');
 require('uanataca-webhooks/node'); require('uanataca-webhooks/express');
 require('uanataca-webhooks/fetch'); require('uanataca-webhooks/testing');
+if (typeof require('uanataca-webhooks/redis').createRedisStateStore !== 'function') throw new Error('cjs: no redis store');
 const event = parseWebhook(${JSON.stringify(fixture)}, { timeZone: 'Europe/Madrid' });
 if (event.status !== 'VIDEOPENDING' || event.requestId !== 28634) throw new Error('cjs: wrong event');
 const failed = safeParseWebhook('{');
@@ -41,10 +44,18 @@ if (!isWebhookError(fromCjs) || !cjs.isWebhookError(safeParseWebhook('{').error)
 console.log('mixed ok');
 `,
   'types.mts': `
-import { parseWebhook, type WebhookEvent, type KnownRequestStatus } from 'uanataca-webhooks';
+import { parseWebhook, createWebhooks, type WebhookEvent, type KnownRequestStatus } from 'uanataca-webhooks';
+import { createNodeMiddleware } from 'uanataca-webhooks/node';
+import { createExpressMiddleware } from 'uanataca-webhooks/express';
+import { createFetchHandler } from 'uanataca-webhooks/fetch';
+import { createTestFlow } from 'uanataca-webhooks/testing';
+import { createRedisDedupeStore } from 'uanataca-webhooks/redis';
 const event: WebhookEvent = parseWebhook('{}');
 const status: KnownRequestStatus = 'VIDEOREVIEW';
-export { event, status };
+const webhooks = createWebhooks();
+webhooks.on('VIDEOREVIEW', (e) => { const s: 'VIDEOREVIEW' = e.status; return s; });
+const handlers = [createNodeMiddleware(webhooks), createExpressMiddleware(webhooks), createFetchHandler(webhooks)];
+export { event, status, handlers, createTestFlow, createRedisDedupeStore };
 `,
   'types.cts': `
 import { parseWebhook, type WebhookEvent } from 'uanataca-webhooks';
@@ -57,30 +68,38 @@ const dir = mkdtempSync(join(tmpdir(), 'uanataca-webhooks-scratch-'));
 try {
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'scratch', private: true }));
   for (const [name, source] of Object.entries(programs)) writeFileSync(join(dir, name), source);
+  const compilerOptions = { strict: true, noEmit: true, skipLibCheck: false, types: ['node'] };
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: {
-        module: 'nodenext',
-        strict: true,
-        noEmit: true,
-        skipLibCheck: false,
-        types: [],
-      },
+      compilerOptions: { ...compilerOptions, module: 'nodenext' },
       files: ['types.mts', 'types.cts'],
     }),
   );
-  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--silent', tarball], {
+  writeFileSync(
+    join(dir, 'tsconfig.bundler.json'),
+    JSON.stringify({
+      compilerOptions: { ...compilerOptions, module: 'esnext', moduleResolution: 'bundler' },
+      files: ['types.mts'],
+    }),
+  );
+  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--silent', tarball, '@types/node@20'], {
     cwd: dir,
     stdio: 'inherit',
   });
   for (const name of ['esm.mjs', 'cjs.cjs', 'mixed.mjs']) {
     execFileSync(process.execPath, [name], { cwd: dir, stdio: 'inherit' });
   }
-  execFileSync(process.execPath, [resolve('node_modules/typescript/bin/tsc'), '-p', dir], {
-    stdio: 'inherit',
-  });
-  console.log('types ok (nodenext, skipLibCheck off)');
+  for (const project of ['tsconfig.json', 'tsconfig.bundler.json']) {
+    execFileSync(
+      process.execPath,
+      [resolve('node_modules/typescript/bin/tsc'), '-p', join(dir, project)],
+      {
+        stdio: 'inherit',
+      },
+    );
+  }
+  console.log('types ok (nodenext and bundler, skipLibCheck off)');
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
