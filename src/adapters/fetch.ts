@@ -1,10 +1,10 @@
+import { bodyAlreadyReadError, ClientGoneError, createBodyCollector } from '../http/body.js';
 import {
   type AdapterRequest,
   createRequestHandler,
   type WebhookHandlerOptions,
   type WebhookReceiver,
 } from '../http/handle.js';
-import { ClientGoneError, createBodyCollector } from '../http/body.js';
 
 export type { AuthOptions, BasicCredentials } from '../http/auth.js';
 export type { WebhookHandlerOptions, WebhookReceiver } from '../http/handle.js';
@@ -46,6 +46,7 @@ async function safely(
 
 async function readFetchBody(request: Request, limit: number): Promise<Uint8Array> {
   const collector = createBodyCollector(limit);
+  if (request.bodyUsed) throw bodyAlreadyReadError();
   if (!request.body) return collector.result();
   const reader = request.body.getReader();
   for (;;) {

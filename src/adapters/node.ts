@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidOptionsError } from '../errors.js';
 import {
   createRequestHandler,
   type WebhookHandlerOptions,
   type WebhookReceiver,
 } from '../http/handle.js';
 import { nodeRequest, writeNodeResponse } from '../http/node-io.js';
+import { createPathMatcher } from '../http/path.js';
 
 export type { AuthOptions, BasicCredentials } from '../http/auth.js';
 export type { WebhookHandlerOptions, WebhookReceiver } from '../http/handle.js';
@@ -31,8 +31,9 @@ export type NodeMiddleware = (
 
 /**
  * Creates a request listener / middleware for `node:http` and connect-style frameworks.
- * It reads the body itself (with the `maxBodyBytes` limit), so mount it before any body
- * parser; use `createExpressMiddleware` with Express.
+ * It reads the body itself (with the `maxBodyBytes` limit); behind a body parser that
+ * already read the stream, it uses what the parser left on `req.body`. Use
+ * `createExpressMiddleware` with Express.
  *
  * @example
  * ```ts
@@ -53,7 +54,7 @@ export function createNodeMiddleware(
   options: NodeMiddlewareOptions = {},
 ): NodeMiddleware {
   const handle = createRequestHandler(webhooks, options);
-  const matches = createPathMatcher(options.path, options.auth?.token !== undefined);
+  const matches = createPathMatcher(options.path, options.auth?.token);
   return async (req, res, next) => {
     if (!matches(req.url ?? '/')) {
       next?.();
@@ -63,25 +64,5 @@ export function createNodeMiddleware(
     if (response) writeNodeResponse(res, response);
     else if (!res.writableEnded) res.destroy();
     return true;
-  };
-}
-
-function createPathMatcher(
-  path: string | undefined,
-  tokenSegment: boolean,
-): (url: string) => boolean {
-  if (path === undefined) return () => true;
-  if (typeof path !== 'string' || !path.startsWith('/')) {
-    throw new InvalidOptionsError('path must start with "/"');
-  }
-  const base = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-  const prefix = base === '/' ? '/' : `${base}/`;
-  return (url) => {
-    const question = url.indexOf('?');
-    const pathname = question === -1 ? url : url.slice(0, question);
-    if (pathname === base || pathname === prefix) return true;
-    if (!tokenSegment || !pathname.startsWith(prefix)) return false;
-    const rest = pathname.slice(prefix.length);
-    return rest !== '' && !rest.includes('/');
   };
 }

@@ -211,7 +211,8 @@ export function authenticate(auth: ResolvedAuth, request: AuthRequest): void {
   }
   if (auth.tokens.length > 0) {
     const candidates = tokenCandidates(request.url, auth.tokenParam);
-    if (!matchesAny(candidates, auth.tokens)) throw new UnauthorizedError('Missing or invalid token');
+    if (!matchesAny(candidates, auth.tokens))
+      throw new UnauthorizedError('Missing or invalid token');
   }
   if (auth.basic.length > 0) {
     const given = readBasic(request.authorization);

@@ -1,4 +1,4 @@
-import { PayloadTooLargeError } from '../errors.js';
+import { InvalidOptionsError, PayloadTooLargeError } from '../errors.js';
 
 /** The default body limit: 1 MiB, far above any documented notification (~300 bytes). */
 export const DEFAULT_MAX_BODY_BYTES: number = 1024 * 1024;
@@ -6,6 +6,18 @@ export const DEFAULT_MAX_BODY_BYTES: number = 1024 * 1024;
 /** The client went away before the body was complete: there is nobody to answer. */
 export class ClientGoneError extends Error {
   override name = 'ClientGoneError' as const;
+}
+
+/**
+ * The error for a body that something in front of the handler read and did not pass on:
+ * a server mistake (500), told apart from an empty body (400) so that it can be found.
+ *
+ * @internal
+ */
+export function bodyAlreadyReadError(): InvalidOptionsError {
+  return new InvalidOptionsError(
+    'The request body was already read before the webhook handler, and nothing was left to use',
+  );
 }
 
 /**
@@ -21,6 +33,26 @@ export interface BodyCollector {
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * The number of bytes `text` takes in UTF-8 (a lone surrogate counts as the 3 bytes of the
+ * replacement character `TextEncoder` writes for it), without encoding it.
+ *
+ * @internal
+ */
+export function utf8ByteLength(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code < 0xdc00 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
 
 /**
  * Throws {@link PayloadTooLargeError} when a declared `Content-Length` is already over the

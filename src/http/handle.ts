@@ -175,12 +175,18 @@ export function createRequestHandler(
     );
     let body: WebhookBody;
     try {
-      authenticate(auth, { url: request.url, authorization: request.header('authorization'), clientIp });
+      authenticate(auth, {
+        url: request.url,
+        authorization: request.header('authorization'),
+        clientIp,
+      });
       checkDeclaredLength(request.header('content-length'), limit);
       body = await request.readBody(limit);
     } catch (error) {
       if (error instanceof ClientGoneError) return undefined;
-      return fail(isWebhookError(error) ? error : new HandlerError(error, 'Reading the body failed'));
+      return fail(
+        isWebhookError(error) ? error : new HandlerError(error, 'Reading the body failed'),
+      );
     }
     const headers = request.headers();
     for (const name of PRIVATE_HEADERS) delete headers[name];

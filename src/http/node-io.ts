@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebhookBody } from '../payload/parse.js';
 import { ClientGoneError, createBodyCollector } from './body.js';
 import type { AdapterRequest, AdapterResponse } from './handle.js';
+import { takeParsedBody } from './parsed-body.js';
 
 /**
  * Reading and writing Node's `IncomingMessage`/`ServerResponse`, shared by the Node and
@@ -53,16 +54,43 @@ export function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8
   });
 }
 
+/** What body parsers leave on a Node request. */
+interface ParsedRequest extends IncomingMessage {
+  body?: unknown;
+  originalUrl?: string;
+  /** Set by body-parser 1.x (Express 4) when it read the stream. */
+  _body?: boolean;
+}
+
 /**
- * Presents a Node request to the shared core. `readBody` can be replaced, for a framework
- * that already parsed the body.
+ * Reads a Node request body: what a body parser mounted earlier left on `req.body` when the
+ * stream is already consumed, otherwise the stream itself with {@link readNodeBody}.
  *
  * @internal
  */
-export function nodeRequest(
-  req: IncomingMessage & { originalUrl?: string },
-  readBody: (limit: number) => Promise<WebhookBody> = (limit) => readNodeBody(req, limit),
-): AdapterRequest {
+export async function readParsedOrNodeBody(
+  req: ParsedRequest,
+  limit: number,
+): Promise<WebhookBody> {
+  const parsed = takeParsedBody(
+    {
+      consumed: req._body === true || req.readableEnded,
+      body: req.body,
+      contentType: req.headers['content-type'],
+      contentLength: req.headers['content-length'],
+    },
+    limit,
+  );
+  return parsed ?? readNodeBody(req, limit);
+}
+
+/**
+ * Presents a Node request to the shared core. The body is read with
+ * {@link readParsedOrNodeBody}, so a body parser mounted earlier does no harm.
+ *
+ * @internal
+ */
+export function nodeRequest(req: ParsedRequest): AdapterRequest {
   return {
     method: req.method ?? 'GET',
     url: req.originalUrl ?? req.url ?? '/',
@@ -78,7 +106,7 @@ export function nodeRequest(
       return headers;
     },
     socketAddress: req.socket?.remoteAddress,
-    readBody,
+    readBody: (limit) => readParsedOrNodeBody(req, limit),
   };
 }
 
@@ -90,7 +118,10 @@ export function nodeRequest(
 export function writeNodeResponse(res: ServerResponse, response: AdapterResponse): void {
   if (res.headersSent || res.writableEnded || res.destroyed) return;
   const body = encoder.encode(response.body);
-  res.writeHead(response.status, { ...response.headers, 'content-length': String(body.byteLength) });
+  res.writeHead(response.status, {
+    ...response.headers,
+    'content-length': String(body.byteLength),
+  });
   res.end(body);
 }
 

@@ -1,0 +1,195 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import express4 from 'express4';
+import express5 from 'express5';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createExpressMiddleware, type ExpressMiddleware } from '../../src/adapters/express.js';
+import {
+  createWebhooks,
+  parseWebhook,
+  type WebhookError,
+  type WebhookEvent,
+} from '../../src/index.js';
+import { listenOnLoopback, REQUEST_TIMEOUT_MS, rawHttp } from './matrix.js';
+
+const fixturesDir = join(import.meta.dirname, '..', 'fixtures');
+const FIXTURES = readdirSync(fixturesDir)
+  .filter((name) => name.endsWith('.json'))
+  .map((name) => ({ name, body: readFileSync(join(fixturesDir, name), 'utf8') }));
+const REVIEW = readFileSync(join(fixturesDir, 'videoid-3-videoid-updated-review.json'), 'utf8');
+const LEGACY = readFileSync(join(fixturesDir, 'legacy-videoincomplete.json'), 'utf8');
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+/** The review notification with an extra field the provider might add one day. */
+const withNote = (note: string): string =>
+  JSON.stringify({ ...(JSON.parse(REVIEW) as object), note });
+
+describe.each([
+  ['Express 4', express4],
+  ['Express 5', express5],
+])('%s: body parsers mounted before the middleware', (_name, express) => {
+  let current: ExpressMiddleware;
+  let events: WebhookEvent[] = [];
+  let errors: WebhookError[] = [];
+  let url = '';
+  let port = 0;
+  let close: () => Promise<void> = async () => {};
+
+  beforeAll(async () => {
+    const app = express();
+    const route: ExpressMiddleware = (req, res, next) => current(req, res, next);
+    // Registered before the app-wide JSON parser, so that it reads the stream itself.
+    app.post('/first', route);
+    app.post('/form', express.urlencoded({ extended: false }), route);
+    app.post('/form-extended', express.urlencoded({ extended: true }), route);
+    app.use(express.json());
+    app.post('/json', route);
+    const server = await listenOnLoopback(createServer(app));
+    url = server.url;
+    port = server.port;
+    close = server.close;
+  });
+  afterAll(() => close());
+
+  function reset(): void {
+    events = [];
+    errors = [];
+    const webhooks = createWebhooks();
+    webhooks.on('*', (event) => void events.push(event));
+    current = createExpressMiddleware(webhooks, { onError: (error) => errors.push(error) });
+  }
+
+  async function post(
+    path: string,
+    body: string | ReadableStream,
+    headers: Record<string, string>,
+  ) {
+    const response = await fetch(url + path, {
+      method: 'POST',
+      headers,
+      body: typeof body === 'string' ? new TextEncoder().encode(body) : body,
+      duplex: 'half',
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    } as RequestInit);
+    const text = await response.text();
+    return { status: response.status, type: response.headers.get('content-type'), text };
+  }
+
+  /** `fetch` sends an empty stream with Content-Length: 0, so this one speaks raw HTTP. */
+  async function postEmptyChunked(path: string, contentType: string): Promise<number> {
+    const raw = await rawHttp(port, 4, [
+      `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n` +
+        `Content-Type: ${contentType}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+    ]);
+    return Number(/^HTTP\/1\.1 (\d{3}) /.exec(raw)?.[1]);
+  }
+
+  describe('express.urlencoded({ extended: false }) with a form Content-Type', () => {
+    it.each(FIXTURES)(
+      'recovers the JSON of $name from the single field the parser made',
+      async ({ body }) => {
+        reset();
+        expect((await post('/form', body, FORM)).status).toBe(200);
+        expect(events).toHaveLength(1);
+        expect(events[0]!.payload).toEqual(parseWebhook(body).payload);
+      },
+    );
+
+    it('refuses with 400, and says why, JSON whose strings hold "&" or "=" (a limit)', async () => {
+      reset();
+      for (const note of ['a&b', 'a=b', 'https://example.com/?a=1&b=2']) {
+        const response = await post('/form', withNote(note), FORM);
+        expect(response.status).toBe(400);
+        expect(JSON.parse(response.text).error.code).toBe('invalid_json');
+        expect(JSON.parse(response.text).error.message).toContain('express.urlencoded()');
+      }
+      expect(events).toHaveLength(0);
+      // Without the form parser, the same bodies arrive intact.
+      reset();
+      expect((await post('/first', withNote('https://example.com/?a=1&b=2'), FORM)).status).toBe(
+        200,
+      );
+      expect(events[0]!.payload).toMatchObject({ note: 'https://example.com/?a=1&b=2' });
+    });
+
+    it('cannot undo the form decoding of "+" and "%XX" inside strings (a limit)', async () => {
+      reset();
+      expect((await post('/form', withNote('a+b %41'), FORM)).status).toBe(200);
+      expect(events[0]!.payload).toMatchObject({ note: 'a b A' });
+      reset();
+      expect((await post('/first', withNote('a+b %41'), FORM)).status).toBe(200);
+      expect(events[0]!.payload).toMatchObject({ note: 'a+b %41' });
+    });
+
+    it('answers 400 for a real form body, and for an empty chunked one', async () => {
+      reset();
+      const form = await post('/form', 'status=ISSUED&request=1', FORM);
+      expect(form.status).toBe(400);
+      expect(JSON.parse(form.text).error.code).toBe('invalid_json');
+      expect(await postEmptyChunked('/form', FORM['content-type'])).toBe(400);
+      expect((await post('/form', '', FORM)).status).toBe(400);
+      expect(events).toHaveLength(0);
+    });
+
+    it('measures the recovered text against maxBodyBytes', async () => {
+      const webhooks = createWebhooks();
+      current = createExpressMiddleware(webhooks, { maxBodyBytes: LEGACY.length - 1 });
+      const stream = new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(LEGACY));
+          controller.close();
+        },
+      });
+      expect((await post('/form', stream, FORM)).status).toBe(413);
+    });
+  });
+
+  describe('express.urlencoded({ extended: true }) with a form Content-Type', () => {
+    it('recovers JSON without brackets', async () => {
+      reset();
+      expect((await post('/form-extended', LEGACY, FORM)).status).toBe(200);
+      expect(events).toHaveLength(1);
+    });
+
+    it('refuses JSON with brackets, which the parser nests into objects (a limit)', async () => {
+      reset();
+      const response = await post('/form-extended', REVIEW, FORM);
+      expect([400, 422]).toContain(response.status);
+      expect(JSON.parse(response.text).ok).toBe(false);
+      expect(events).toHaveLength(0);
+    });
+  });
+
+  describe('express.json() before the middleware', () => {
+    it('answers itself, with its own 400 page, a body declared JSON that is not (a limit)', async () => {
+      reset();
+      const response = await post('/json', 'not json', { 'content-type': 'application/json' });
+      expect(response.status).toBe(400);
+      expect(response.type).toMatch(/^text\/html/);
+      expect(errors).toHaveLength(0);
+      // Mounted before the parser, the middleware answers in its own format.
+      const first = await post('/first', 'not json', { 'content-type': 'application/json' });
+      expect(first.status).toBe(400);
+      expect(JSON.parse(first.text).error.code).toBe('invalid_json');
+      expect(errors.map((error) => error.code)).toEqual(['invalid_json']);
+    });
+
+    it('answers itself with 413 past its own limit of 100 kB (a limit)', async () => {
+      reset();
+      const big = withNote('x'.repeat(150 * 1024));
+      const response = await post('/json', big, { 'content-type': 'application/json' });
+      expect(response.status).toBe(413);
+      expect(response.type).toMatch(/^text\/html/);
+      expect((await post('/first', big, { 'content-type': 'application/json' })).status).toBe(200);
+    });
+
+    it('turns an empty chunked body into {}, answered 422 instead of 400 (a limit)', async () => {
+      reset();
+      expect(await postEmptyChunked('/json', 'application/json')).toBe(422);
+      const declared = await post('/json', '', { 'content-type': 'application/json' });
+      expect(declared.status).toBe(400);
+      expect(events).toHaveLength(0);
+    });
+  });
+});
