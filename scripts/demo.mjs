@@ -73,7 +73,7 @@ const events = readFileSync(out, 'utf8')
 console.log(`\n${events.length} distinct notifications written to events.jsonl:`);
 for (const event of events) {
   console.log(
-    `  ${event.occurredAt}  ${event.eventType.padEnd(18)} ${event.status.padEnd(16)} request ${event.requestId ?? '-'}  (${event.verdict})`,
+    `  ${event.occurredAt}  ${event.eventType.padEnd(18)} ${event.status.padEnd(16)} request ${event.requestId ?? '-'}  (${event.verdict ?? 'untracked: no request id'})`,
   );
 }
 rmSync(dir, { recursive: true, force: true });

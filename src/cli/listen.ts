@@ -3,9 +3,7 @@ import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { createNodeMiddleware } from '../adapters/node.js';
 import type { WebhookError } from '../errors.js';
-import { classifyTransition, type TransitionVerdict } from '../lifecycle/classify.js';
 import type { WebhookEvent } from '../payload/event.js';
-import type { RequestStatus } from '../payload/vocabulary.js';
 import { createWebhooks } from '../router/create-webhooks.js';
 import { integer, parse, timeZone, UsageError } from './args.js';
 
@@ -74,29 +72,12 @@ export async function listen(
   const file = resolve(values.out ?? 'events.jsonl');
   const log = values.quiet ? () => {} : out;
 
-  // The last applied status of each request, to tell stale notifications apart.
-  const applied = new Map<number, { status: RequestStatus; occurredAt: Date }>();
-  const verdicts = new WeakMap<WebhookEvent, TransitionVerdict>();
-  const webhooks = createWebhooks({ timeZone: timeZone(values['time-zone']) });
-  webhooks.on('*', async (event) => {
-    const id = event.requestId;
-    const current = id === undefined ? undefined : applied.get(id);
-    const verdict = classifyTransition(current, event);
-    verdicts.set(event, verdict);
-    // Recorded before the first await, so that concurrent deliveries classify against it.
-    const next = { status: event.status, occurredAt: event.occurredAt };
-    if (verdict === 'apply' && id !== undefined) applied.set(id, next);
+  // The router keeps each request's last applied status: handlers read the verdict.
+  const webhooks = createWebhooks({ timeZone: timeZone(values['time-zone']), state: {} });
+  webhooks.on('*', async (event, { transition }) => {
     // Every field stays in the line: absent values are written as null.
-    const line = JSON.stringify({ ...event, verdict }, (_, value) => value ?? null);
-    try {
-      await appendFile(file, `${line}\n`);
-    } catch (error) {
-      if (id !== undefined && applied.get(id) === next) {
-        if (current) applied.set(id, current);
-        else applied.delete(id);
-      }
-      throw error;
-    }
+    const line = JSON.stringify({ ...event, verdict: transition ?? null }, (_, v) => v ?? null);
+    await appendFile(file, `${line}\n`);
   });
   const report = (error: WebhookError): void => {
     const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
@@ -109,7 +90,7 @@ export async function listen(
         log(
           describe(
             result.event,
-            result.duplicate ? 'duplicate' : (verdicts.get(result.event) ?? 'apply'),
+            result.duplicate ? 'duplicate' : (result.transition ?? 'untracked'),
           ),
         );
         return result;

@@ -14,6 +14,7 @@ import { createMemoryStateStore } from '../state/memory-state-store.js';
 import type { SkippableTransition, StateOptions } from '../state/state-options.js';
 import type { RequestState, StateStore } from '../state/state-store.js';
 import type { ClaimResult, DedupeStore } from './dedupe-store.js';
+import { createKeyedQueue } from './keyed-queue.js';
 import { createMemoryDedupeStore } from './memory-dedupe-store.js';
 import { type EventFor, kindOfName, type NameKind, type WebhookName } from './names.js';
 
@@ -134,10 +135,14 @@ export interface WebhooksOptions {
    * `classifyTransition`, and handlers read the verdict (`transition`) and the stored state
    * (`previous`) from their context. Verdicts listed in `skip` run no handler.
    *
-   * After the handlers succeed, a notification classified `'apply'` is stored, with a
-   * compare-and-set so that concurrent notifications of one request cannot overwrite a newer
-   * status with an older one: on a conflict the state is read and classified again. Nothing
-   * is stored when a handler fails.
+   * Within one process, the notifications of one request are handled one at a time (a
+   * handler that hangs holds the others for at most `dedupe.claimTtlMs`), so each verdict is
+   * computed against the state its predecessor left. After the handlers succeed, a
+   * notification classified `'apply'` is stored with a compare-and-set, so that instances
+   * sharing a store cannot overwrite a newer status with an older one: on a conflict the
+   * state is read and classified again (a handler on another instance may then have seen
+   * `'apply'` for a notification that ends up not stored). Nothing is stored when a handler
+   * fails.
    *
    * Only notifications with a request id can be tracked. The provider's `ISSUED`
    * (`REQUEST_ENROLLED`) and certificate templates carry none: for those, `transition` and
@@ -393,6 +398,9 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
   }
   const dedupe = resolveDedupe(options.dedupe);
   const state = resolveState(options.state);
+  const requestQueue = createKeyedQueue();
+  // A hanging handler must not hold the other notifications of its request for ever.
+  const lockWaitMs = dedupe?.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS;
   const parseOptions: ParseOptions = { timeZone };
 
   // Lists are replaced, never mutated, so a delivery iterating one is unaffected by `on`.
@@ -515,19 +523,19 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
       };
 
       const requestId = state === undefined ? undefined : event.requestId;
-      let previous: RequestState | undefined;
-      let transition: TransitionVerdict | undefined;
-      if (state !== undefined && requestId !== undefined) {
-        try {
-          previous = toRequestState(await state.store.get(requestId));
-        } catch (cause) {
-          return fail(new StoreUnavailableError(cause));
+      const handle = async (): Promise<[TransitionVerdict | undefined, boolean] | WebhookError> => {
+        let previous: RequestState | undefined;
+        let transition: TransitionVerdict | undefined;
+        if (state !== undefined && requestId !== undefined) {
+          try {
+            previous = toRequestState(await state.store.get(requestId));
+          } catch (cause) {
+            return new StoreUnavailableError(cause);
+          }
+          transition = classifyTransition(previous, event);
         }
-        transition = classifyTransition(previous, event);
-      }
-      const skipped = transition !== undefined && state!.skip.has(transition);
-
-      if (!skipped) {
+        const skipped = transition !== undefined && state!.skip.has(transition);
+        if (skipped) return [transition, true];
         const handlerContext: HandlerContext = Object.freeze({
           idempotencyKey: key,
           receivedAt,
@@ -539,17 +547,26 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
         try {
           await runHandlers(event, handlerContext);
         } catch (error) {
-          return fail(error as HandlerError);
+          return error as HandlerError;
         }
         if (transition === 'apply') {
           const next = Object.freeze({ status: event.status, occurredAt: event.occurredAt });
           try {
             await applyState(state!.store, requestId!, previous, next);
           } catch (cause) {
-            return fail(new StoreUnavailableError(cause));
+            return new StoreUnavailableError(cause);
           }
         }
-      }
+        return [transition, false];
+      };
+      // Within this process, the notifications of one request are handled one at a time, so
+      // that each verdict is computed against the state its predecessor left.
+      const outcome =
+        requestId === undefined
+          ? await handle()
+          : await requestQueue.run(requestId, lockWaitMs, handle);
+      if (!Array.isArray(outcome)) return fail(outcome);
+      const [transition, skipped] = outcome;
 
       if (dedupe !== undefined && token !== undefined) {
         try {

@@ -241,15 +241,18 @@ export function describeStateStoreContract(
     it('does not let an older notification that finishes last overwrite a newer status', async () => {
       const store = create();
       const id = nextRequestId();
-      const webhooks = createWebhooks({ state: { store } });
-      await webhooks.receive(notification(id, 'VIDEOPENDING', 1));
+      // Two instances sharing the store, as behind a load balancer.
+      const first = createWebhooks({ state: { store } });
+      const second = createWebhooks({ state: { store } });
+      await first.receive(notification(id, 'VIDEOPENDING', 1));
       const slow = gate();
-      webhooks.on('VIDEOREVIEW', () => slow.promise);
+      first.on('VIDEOREVIEW', () => slow.promise);
       // VIDEOREVIEW is classified 'apply' over VIDEOPENDING and waits; meanwhile ENROLLREADY is
-      // stored. VIDEOREVIEW's compare-and-set then fails and, read again, it is stale.
-      const review = webhooks.receive(notification(id, 'VIDEOREVIEW', 2));
+      // stored by the other instance. VIDEOREVIEW's compare-and-set then fails and, read again,
+      // it is stale.
+      const review = first.receive(notification(id, 'VIDEOREVIEW', 2));
       await tick(20);
-      await webhooks.receive(notification(id, 'ENROLLREADY', 3));
+      await second.receive(notification(id, 'ENROLLREADY', 3));
       slow.open();
       expect(await review).toMatchObject({ transition: 'apply' });
       expect(await store.get(id)).toEqual({ status: 'ENROLLREADY', occurredAt: at(3) });
@@ -258,17 +261,58 @@ export function describeStateStoreContract(
     it('retries a newer notification whose compare-and-set lost to an older one', async () => {
       const store = create();
       const id = nextRequestId();
-      const webhooks = createWebhooks({ state: { store } });
-      await webhooks.receive(notification(id, 'VIDEOPENDING', 1));
+      const first = createWebhooks({ state: { store } });
+      const second = createWebhooks({ state: { store } });
+      await first.receive(notification(id, 'VIDEOPENDING', 1));
       const slow = gate();
-      webhooks.on('ENROLLREADY', () => slow.promise);
-      const approved = webhooks.receive(notification(id, 'ENROLLREADY', 3));
+      first.on('ENROLLREADY', () => slow.promise);
+      const approved = first.receive(notification(id, 'ENROLLREADY', 3));
       await tick(20);
-      await webhooks.receive(notification(id, 'VIDEOREVIEW', 2));
+      await second.receive(notification(id, 'VIDEOREVIEW', 2));
       expect((await store.get(id))?.status).toBe('VIDEOREVIEW');
       slow.open();
       await approved;
       expect(await store.get(id)).toEqual({ status: 'ENROLLREADY', occurredAt: at(3) });
+    });
+
+    it('within one instance, classifies each notification after the previous one of its request', async () => {
+      const store = create();
+      const id = nextRequestId();
+      const webhooks = createWebhooks({ state: { store } });
+      const seen: [string, string | undefined, string | undefined][] = [];
+      const slow = gate();
+      webhooks.on('*', async (event, { transition, previous }) => {
+        if (event.status === 'VIDEOREVIEW') await slow.promise;
+        seen.push([event.status, transition, previous?.status]);
+      });
+      const review = webhooks.receive(notification(id, 'VIDEOREVIEW', 2));
+      await tick(20);
+      const pending = webhooks.receive(notification(id, 'VIDEOPENDING', 1));
+      await tick(20);
+      expect(seen).toEqual([]);
+      slow.open();
+      expect(await review).toMatchObject({ transition: 'apply' });
+      expect(await pending).toMatchObject({ transition: 'stale' });
+      expect(seen).toEqual([
+        ['VIDEOREVIEW', 'apply', undefined],
+        ['VIDEOPENDING', 'stale', 'VIDEOREVIEW'],
+      ]);
+    });
+
+    it('does not let a hanging handler hold its request longer than claimTtlMs', async () => {
+      const store = create();
+      const id = nextRequestId();
+      const webhooks = createWebhooks({ state: { store }, dedupe: { claimTtlMs: 100 } });
+      const never = gate();
+      webhooks.on('VIDEOREVIEW', () => never.promise);
+      void webhooks.receive(notification(id, 'VIDEOREVIEW', 2)).catch(() => {});
+      await tick(10);
+      const started = Date.now();
+      expect(await webhooks.receive(notification(id, 'ENROLLREADY', 3))).toMatchObject({
+        transition: 'apply',
+      });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(80);
+      never.open();
     });
 
     it('ends at the in-order final status when all notifications of a request arrive at once', async () => {
