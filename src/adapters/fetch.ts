@@ -33,12 +33,16 @@ export interface FetchHandlerOptions extends WebhookHandlerOptions {
 /** A Fetch API handler: a `Request` in, a `Response` out. */
 export type FetchHandler = (request: Request, ...rest: unknown[]) => Promise<Response>;
 
-/** A failing `getClientIp` means an unknown address (which an allow-list then refuses). */
+/**
+ * A failing `getClientIp`, or one that gives no string (Bun's `requestIP()` is an object),
+ * means an unknown address (which an allow-list then refuses).
+ */
 async function safely(
   get: () => string | undefined | Promise<string | undefined>,
 ): Promise<string | undefined> {
   try {
-    return await get();
+    const address: unknown = await get();
+    return typeof address === 'string' ? address : undefined;
   } catch {
     return undefined;
   }

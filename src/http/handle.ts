@@ -95,6 +95,12 @@ const SERVER_MESSAGES: Readonly<Record<string, string>> = {
   store_unavailable: 'The receiver is temporarily unavailable',
 };
 
+/**
+ * The most issues a 422 answer lists: enough to fix a body, while a body with an issue in
+ * every few bytes cannot make the answer many times its own size.
+ */
+const MAX_ISSUES = 20;
+
 const JSON_HEADERS = {
   'content-type': 'application/json; charset=utf-8',
   'cache-control': 'no-store',
@@ -115,7 +121,7 @@ function errorResponse(error: WebhookError, challenge: string | undefined): Adap
     message: SERVER_MESSAGES[error.code] ?? error.message,
   };
   if (error instanceof InvalidPayloadError || error.code === 'invalid_payload') {
-    body.issues = (error as InvalidPayloadError).issues?.map((issue) => ({
+    body.issues = (error as InvalidPayloadError).issues?.slice(0, MAX_ISSUES).map((issue) => ({
       code: issue.code,
       path: issue.path,
       message: issue.message,
