@@ -4,7 +4,7 @@ import {
   type WebhookHandlerOptions,
   type WebhookReceiver,
 } from '../http/handle.js';
-import { nodeRequest, writeNodeResponse } from '../http/node-io.js';
+import { respondNode } from '../http/node-io.js';
 
 export type { AuthOptions, BasicCredentials } from '../http/auth.js';
 export type { WebhookHandlerOptions, WebhookReceiver } from '../http/handle.js';
@@ -49,9 +49,5 @@ export function createExpressMiddleware(
   options: ExpressMiddlewareOptions = {},
 ): ExpressMiddleware {
   const handle = createRequestHandler(webhooks, options);
-  return async (req, res) => {
-    const response = await handle(nodeRequest(req));
-    if (response) writeNodeResponse(res, response);
-    else if (!res.writableEnded) res.destroy();
-  };
+  return (req, res) => respondNode(handle, req, res);
 }

@@ -4,7 +4,7 @@ import {
   type WebhookHandlerOptions,
   type WebhookReceiver,
 } from '../http/handle.js';
-import { nodeRequest, writeNodeResponse } from '../http/node-io.js';
+import { respondNode } from '../http/node-io.js';
 import { createPathMatcher } from '../http/path.js';
 
 export type { AuthOptions, BasicCredentials } from '../http/auth.js';
@@ -60,9 +60,7 @@ export function createNodeMiddleware(
       next?.();
       return false;
     }
-    const response = await handle(nodeRequest(req));
-    if (response) writeNodeResponse(res, response);
-    else if (!res.writableEnded) res.destroy();
+    await respondNode(handle, req, res);
     return true;
   };
 }

@@ -115,7 +115,7 @@ export function nodeRequest(req: ParsedRequest): AdapterRequest {
  *
  * @internal
  */
-export function writeNodeResponse(res: ServerResponse, response: AdapterResponse): void {
+function writeNodeResponse(res: ServerResponse, response: AdapterResponse): void {
   if (res.headersSent || res.writableEnded || res.destroyed) return;
   const body = encoder.encode(response.body);
   res.writeHead(response.status, {
@@ -126,3 +126,19 @@ export function writeNodeResponse(res: ServerResponse, response: AdapterResponse
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * Runs the shared core on a Node request and writes its answer; when the client left
+ * mid-body there is nobody to answer, and the response is destroyed.
+ *
+ * @internal
+ */
+export async function respondNode(
+  handle: (request: AdapterRequest) => Promise<AdapterResponse | undefined>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const response = await handle(nodeRequest(req));
+  if (response) writeNodeResponse(res, response);
+  else if (!res.writableEnded) res.destroy();
+}
