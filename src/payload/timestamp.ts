@@ -26,18 +26,51 @@ interface TimestampFields {
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
-/** Milliseconds in 400 Gregorian years, the calendar's exact period. */
-const GREGORIAN_CYCLE = 146_097 * DAY;
 const MAX_LENGTH = 40;
 
-const COMPACT = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/;
-const SPACED = /^(\d{4})(\d{2})(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
 
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** The number written by the ASCII digits of `text` from `start` to `end`, or -1. */
+function digitsAt(text: string, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    n = n * 10 + digit;
+  }
+  return n;
+}
+
+/**
+ * Reads the provider's two digit forms, `YYYYMMDDHHmmss` and `YYYYMMDD HH:mm:ss`, without a
+ * regular expression: they are most timestamps, and read on every notification.
+ */
+function readDigitsForm(text: string): TimestampFields | undefined {
+  let time: number;
+  if (text.length === 14) time = 8;
+  else if (
+    text.length === 17 &&
+    text.charCodeAt(8) === 32 &&
+    text.charCodeAt(11) === 58 &&
+    text.charCodeAt(14) === 58
+  ) {
+    time = 9;
+  } else return undefined;
+  const step = time === 8 ? 2 : 3;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 4, 6);
+  const day = digitsAt(text, 6, 8);
+  const hour = digitsAt(text, time, time + 2);
+  const minute = digitsAt(text, time + step, time + step + 2);
+  const second = digitsAt(text, time + 2 * step, time + 2 * step + 2);
+  if ((year | month | day | hour | minute | second) < 0) return undefined;
+  return { year, month, day, hour, minute, second, millisecond: 0, offset: undefined };
 }
 
 /**
@@ -48,20 +81,8 @@ function daysInMonth(year: number, month: number): number {
  */
 export function readTimestamp(value: string): TimestampFields | string {
   const text = value.length <= MAX_LENGTH ? value.trim() : '';
-  const m = COMPACT.exec(text) ?? SPACED.exec(text);
-  let fields: TimestampFields;
-  if (m) {
-    fields = {
-      year: +m[1]!,
-      month: +m[2]!,
-      day: +m[3]!,
-      hour: +m[4]!,
-      minute: +m[5]!,
-      second: +m[6]!,
-      millisecond: 0,
-      offset: undefined,
-    };
-  } else {
+  let fields = readDigitsForm(text);
+  if (fields === undefined) {
     const iso = ISO.exec(text);
     if (!iso) {
       return `Timestamp ${excerpt(value)} is not YYYYMMDDHHmmss, YYYYMMDD HH:mm:ss or ISO-8601 with a time`;
@@ -96,13 +117,29 @@ export function readTimestamp(value: string): TimestampFields | string {
   return fields;
 }
 
+/**
+ * Days from 1970-01-01 to a date of the proleptic Gregorian calendar, in integer arithmetic
+ * (Howard Hinnant's `days_from_civil`): several times faster than `Date.UTC`, and without its
+ * mapping of years 0-99 to 1900-1999.
+ */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra =
+    yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
+
 /** Milliseconds since the epoch of the fields read as if they were UTC. */
 function wallClock(f: TimestampFields): number {
-  // Date.UTC maps years 0-99 to 1900-1999; shifting by whole Gregorian cycles avoids that.
-  const shift = f.year < 100 ? 400 : 0;
   return (
-    Date.UTC(f.year + shift, f.month - 1, f.day, f.hour, f.minute, f.second, f.millisecond) -
-    (shift ? GREGORIAN_CYCLE : 0)
+    daysFromCivil(f.year, f.month, f.day) * DAY +
+    f.hour * HOUR +
+    f.minute * 60_000 +
+    f.second * 1000 +
+    f.millisecond
   );
 }
 
@@ -222,7 +259,6 @@ function resolveOffset(formatter: Intl.DateTimeFormat, wall: number): [number, b
 }
 
 function zoneOffset(timeZone: string, wall: number): number {
-  const formatter = formatterFor(timeZone);
   let cache = hourOffsets.get(timeZone);
   if (!cache) {
     cache = new Map();
@@ -231,6 +267,7 @@ function zoneOffset(timeZone: string, wall: number): number {
   const hourStart = Math.floor(wall / HOUR) * HOUR;
   const cached = cache.get(hourStart);
   if (cached !== undefined) return cached;
+  const formatter = formatterFor(timeZone);
   const [offset, unique] = resolveOffset(formatter, wall);
   if (unique) {
     const [first, firstUnique] = resolveOffset(formatter, hourStart);

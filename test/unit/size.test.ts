@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const dist = join(root, 'dist');
+const KiB = 1024;
+
+/**
+ * The most each entry's own code (zod left out) may weigh, minified and gzipped, as an
+ * application bundler would ship it. The core carries the parser, the router, the lifecycle
+ * graph and every error class: it measured 7.96 KiB when its budget was set, so its budget is
+ * that plus a little room rather than the 5 KiB every other entry keeps to.
+ */
+const BUDGETS: Readonly<Record<string, number>> = {
+  index: 8.5 * KiB,
+  node: 5 * KiB,
+  express: 5 * KiB,
+  fetch: 5 * KiB,
+  testing: 5 * KiB,
+  redis: 5 * KiB,
+};
+
+async function ownCodeSize(entry: string): Promise<number> {
+  const result = await build({
+    entryPoints: [join(dist, `${entry}.js`)],
+    absWorkingDir: root,
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'node',
+    write: false,
+    external: ['zod', 'ioredis', 'redis'],
+    logLevel: 'silent',
+  });
+  const code = result.outputFiles[0]?.contents;
+  if (!code) throw new Error(`esbuild produced nothing for dist/${entry}.js`);
+  return gzipSync(code, { level: 9 }).byteLength;
+}
+
+const kib = (bytes: number): string => `${(bytes / KiB).toFixed(2)} KiB`;
+
+describe('bundle size budget (own code, minified and gzipped)', () => {
+  it.each(Object.entries(BUDGETS))('%s stays within its budget', async (entry, budget) => {
+    const file = join(dist, `${entry}.js`);
+    if (!existsSync(file)) {
+      throw new Error(
+        `dist/${entry}.js is missing: the size budget checks the built package, run \`npm run build\` first`,
+      );
+    }
+    const size = await ownCodeSize(entry);
+    if (size > budget) {
+      throw new Error(
+        `dist/${entry}.js weighs ${kib(size)} minified and gzipped (zod excluded), over its ${kib(budget)} budget`,
+      );
+    }
+    expect(size).toBeLessThanOrEqual(budget);
+  });
+});
