@@ -48,8 +48,8 @@ export interface AdapterRequest {
   readonly url: string;
   /** A header by lower-case name. */
   header(name: string): string | undefined;
-  /** Every header, lower-case names, values joined by `, `. */
-  headers(): Record<string, string>;
+  /** Every header but those named in `omit`, lower-case names, values joined by `, `. */
+  headers(omit: ReadonlySet<string>): Record<string, string>;
   /** The peer address of the connection, when the runtime knows it. */
   readonly socketAddress: string | undefined;
   /**
@@ -71,7 +71,11 @@ export interface AdapterResponse {
 }
 
 /** Headers never passed on to handlers: they carry credentials. */
-const PRIVATE_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+const PRIVATE_HEADERS: ReadonlySet<string> = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+]);
 
 /** The status each error code is answered with: fixed here, never read from a thrown value. */
 const STATUS_BY_CODE: Readonly<Record<string, number>> = {
@@ -106,16 +110,31 @@ const JSON_HEADERS = {
   'cache-control': 'no-store',
 } as const;
 
-const OK: AdapterResponse = { status: 200, headers: JSON_HEADERS, body: '{"ok":true}' };
-const OK_DUPLICATE: AdapterResponse = {
-  status: 200,
-  headers: JSON_HEADERS,
-  body: '{"ok":true,"duplicate":true}',
-};
+const encoder = new TextEncoder();
+
+/** A JSON response with its `content-length`, so that adapters write it as it is. */
+function jsonResponse(
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): AdapterResponse {
+  return {
+    status,
+    headers: {
+      ...JSON_HEADERS,
+      ...headers,
+      'content-length': String(encoder.encode(body).byteLength),
+    },
+    body,
+  };
+}
+
+const OK: AdapterResponse = jsonResponse(200, '{"ok":true}');
+const OK_DUPLICATE: AdapterResponse = jsonResponse(200, '{"ok":true,"duplicate":true}');
 
 function errorResponse(error: WebhookError, challenge: string | undefined): AdapterResponse {
   const status = STATUS_BY_CODE[error.code] ?? 500;
-  const headers: Record<string, string> = { ...JSON_HEADERS };
+  const headers: Record<string, string> = {};
   const body: Record<string, unknown> = {
     code: error.code,
     message: SERVER_MESSAGES[error.code] ?? error.message,
@@ -137,7 +156,7 @@ function errorResponse(error: WebhookError, challenge: string | undefined): Adap
   if (status === 401 || status === 403 || status === 405 || status === 413) {
     headers.connection = 'close';
   }
-  return { status, headers, body: JSON.stringify({ ok: false, error: body }) };
+  return jsonResponse(status, JSON.stringify({ ok: false, error: body }), headers);
 }
 
 /**
@@ -194,8 +213,7 @@ export function createRequestHandler(
         isWebhookError(error) ? error : new HandlerError(error, 'Reading the body failed'),
       );
     }
-    const headers = request.headers();
-    for (const name of PRIVATE_HEADERS) delete headers[name];
+    const headers = request.headers(PRIVATE_HEADERS);
     try {
       const result = await webhooks.receive(body, { headers, clientIp });
       return result.duplicate ? OK_DUPLICATE : OK;

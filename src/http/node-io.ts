@@ -98,10 +98,11 @@ export function nodeRequest(req: ParsedRequest): AdapterRequest {
       const value = req.headers[name];
       return Array.isArray(value) ? value.join(', ') : value;
     },
-    headers() {
+    headers(omit) {
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) {
-        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+        if (value === undefined || omit.has(name)) continue;
+        headers[name] = Array.isArray(value) ? value.join(', ') : value;
       }
       return headers;
     },
@@ -117,15 +118,9 @@ export function nodeRequest(req: ParsedRequest): AdapterRequest {
  */
 function writeNodeResponse(res: ServerResponse, response: AdapterResponse): void {
   if (res.headersSent || res.writableEnded || res.destroyed) return;
-  const body = encoder.encode(response.body);
-  res.writeHead(response.status, {
-    ...response.headers,
-    'content-length': String(body.byteLength),
-  });
-  res.end(body);
+  res.writeHead(response.status, response.headers);
+  res.end(response.body);
 }
-
-const encoder = new TextEncoder();
 
 /**
  * Runs the shared core on a Node request and writes its answer; when the client left

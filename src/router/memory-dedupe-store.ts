@@ -26,6 +26,16 @@ interface Entry {
   readonly expiresAt: number;
 }
 
+/**
+ * Done entries in the order they were written, for eviction: a queue rather than a scan of
+ * the Map, whose iteration from the front slows down as deleted slots pile up there.
+ */
+interface DoneQueue {
+  keys: string[];
+  entries: Entry[];
+  head: number;
+}
+
 const IN_FLIGHT: ClaimResult = Object.freeze({ state: 'in_flight' });
 const DONE: ClaimResult = Object.freeze({ state: 'done' });
 
@@ -61,10 +71,59 @@ export function createMemoryDedupeStore(options: MemoryDedupeStoreOptions = {}):
   // would find nothing and is skipped.
   let earliestExpiry = Number.POSITIVE_INFINITY;
 
+  const done: DoneQueue = { keys: [], entries: [], head: 0 };
+
   const write = (key: string, entry: Entry): void => {
     entries.delete(key);
     entries.set(key, entry);
     if (entry.expiresAt < earliestExpiry) earliestExpiry = entry.expiresAt;
+    if (entry.state === 'done') {
+      done.keys.push(key);
+      done.entries.push(entry);
+      // Items of rewritten or expired keys pile up when the store never fills: drop them.
+      if (done.keys.length - done.head > 2 * maxEntries + 1024) rebuildDone();
+    }
+  };
+
+  const rebuildDone = (): void => {
+    const keys: string[] = [];
+    const held: Entry[] = [];
+    for (let i = done.head; i < done.keys.length; i++) {
+      const key = done.keys[i]!;
+      const entry = done.entries[i]!;
+      if (entries.get(key) === entry) {
+        keys.push(key);
+        held.push(entry);
+      }
+    }
+    done.keys = keys;
+    done.entries = held;
+    done.head = 0;
+  };
+
+  /** Forgets the oldest done entry still held; `false` when there is none. */
+  const evictOldestDone = (): boolean => {
+    while (done.head < done.keys.length) {
+      const key = done.keys[done.head]!;
+      const entry = done.entries[done.head]!;
+      done.head += 1;
+      // Skip queue items whose key was rewritten or removed since.
+      if (entries.get(key) === entry) {
+        entries.delete(key);
+        compact();
+        return true;
+      }
+    }
+    compact();
+    return false;
+  };
+
+  const compact = (): void => {
+    if (done.head > 1024 && done.head * 2 > done.keys.length) {
+      done.keys = done.keys.slice(done.head);
+      done.entries = done.entries.slice(done.head);
+      done.head = 0;
+    }
   };
 
   const makeRoom = (time: number): void => {
@@ -78,15 +137,9 @@ export function createMemoryDedupeStore(options: MemoryDedupeStoreOptions = {}):
     }
     // Forgetting a done key risks running a late redelivery again; forgetting a live claim
     // risks running a notification twice at once, so claims go last.
-    let oldestClaim: string | undefined;
-    for (const [key, entry] of entries) {
-      if (entry.state === 'done') {
-        entries.delete(key);
-        return;
-      }
-      oldestClaim ??= key;
-    }
-    if (oldestClaim !== undefined) entries.delete(oldestClaim);
+    if (evictOldestDone()) return;
+    const oldestClaim = entries.keys().next();
+    if (!oldestClaim.done) entries.delete(oldestClaim.value);
   };
 
   return {

@@ -208,6 +208,20 @@ describe('createMemoryDedupeStore: size bound', () => {
     expect(await stateOf(store, 'a')).toBe('done');
   });
 
+  it('keeps evicting the least recently written done key after many rewrites', async () => {
+    const { store, clock } = storeAt(0, 50);
+    // Every key is done, expires, and is done again, many times over.
+    for (let round = 0; round < 200; round++) {
+      for (let i = 0; i < 50; i++) await done(store, `k${i}`, 10);
+      clock.time += 20;
+    }
+    for (let i = 49; i >= 0; i--) await done(store, `k${i}`, 100_000);
+    for (let i = 0; i < 5; i++) await done(store, `new${i}`, 100_000);
+    // Written last to first: k49..k45 were the least recently written and went first.
+    for (let i = 44; i >= 0; i--) expect(await stateOf(store, `k${i}`), `k${i}`).toBe('done');
+    for (let i = 45; i < 50; i++) expect(await stateOf(store, `k${i}`), `k${i}`).not.toBe('done');
+  });
+
   it.each([0, -1, 1.5, Number.NaN, '10'])('rejects maxEntries = %s', (maxEntries) => {
     expect(() => createMemoryDedupeStore({ maxEntries: maxEntries as number })).toThrow(
       InvalidOptionsError,
