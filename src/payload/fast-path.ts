@@ -1,3 +1,4 @@
+import { MAX_CERTIFICATES } from './schema.js';
 import { readTimestamp } from './timestamp.js';
 
 type Json = Record<string, unknown>;
@@ -66,7 +67,7 @@ function isCertificate(value: unknown): boolean {
 
 function isOptionalCertificates(value: unknown): boolean {
   if (value == null) return true;
-  if (!Array.isArray(value)) return false;
+  if (!Array.isArray(value) || value.length > MAX_CERTIFICATES) return false;
   for (const certificate of value) if (!isCertificate(certificate)) return false;
   return true;
 }

@@ -16,6 +16,7 @@ import {
   envelopeSchema,
   type LegacyPayload,
   legacySchema,
+  MAX_CERTIFICATES,
 } from './schema.js';
 import { assertTimeZone, fieldsToDate, readTimestamp, type TimeZoneOptions } from './timestamp.js';
 import { normalizeCertificateStatus, normalizeEventType, normalizeStatus } from './vocabulary.js';
@@ -262,7 +263,17 @@ export function parseWebhook(body: WebhookBody, options?: ParseOptions): Webhook
     // the payload; a value given as such is copied by the schema, as it always was.
     const fast = value === body ? undefined : fromCommonShape(value, format, timeZone);
     if (fast) return fast;
-    if (format === 'envelope') {
+    const listed = (value as { certificates?: unknown } | null)?.certificates;
+    if (Array.isArray(listed) && listed.length > MAX_CERTIFICATES) {
+      // Checked before the schema, which would first report every bad entry.
+      issues = [
+        {
+          code: 'custom',
+          path: ['certificates'],
+          message: `A notification lists at most ${MAX_CERTIFICATES} certificates, not ${listed.length}`,
+        },
+      ];
+    } else if (format === 'envelope') {
       const result = envelopeSchema.safeParse(value);
       if (result.success) return fromEnvelope(result.data, timeZone);
       issues = result.error.issues;

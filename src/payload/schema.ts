@@ -25,6 +25,12 @@ const id = z.union([
     .refine((value) => Number(value) <= Number.MAX_SAFE_INTEGER, 'Id is too large'),
 ]);
 
+/**
+ * The most certificates a notification may list. The provider sends one; the bound keeps a
+ * body of thousands of bad entries from costing an issue each.
+ */
+export const MAX_CERTIFICATES = 100;
+
 /** Optional fields: a JSON `null` counts as absent. */
 const optional = <T extends z.ZodType>(schema: T) => schema.nullish();
 
@@ -68,7 +74,7 @@ const envelopeObject = z
     event_type: optional(label),
     sent_at: optional(sentAt),
     request: envelopeRequestObject,
-    certificates: optional(z.array(certificateObject)),
+    certificates: optional(z.array(certificateObject).max(MAX_CERTIFICATES)),
     date: optional(timestamp),
     previous_status: optional(label),
   })

@@ -567,3 +567,28 @@ describe('safeParseWebhook never throws', () => {
     );
   });
 });
+
+describe('parseWebhook: bounded work on hostile bodies', () => {
+  it('refuses more certificates than a notification can carry, with one issue', () => {
+    const body = JSON.parse(fixture('classic-3-request-enrolled.json'));
+    body.certificates = Array.from({ length: 200_000 }, () => 1);
+    const result = safeParseWebhook(JSON.stringify(body));
+    expect(result.error).toBeInstanceOf(InvalidPayloadError);
+    const issues = (result.error as InvalidPayloadError).issues;
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ path: ['certificates'] });
+    expect(issues[0]?.message).toContain('at most 100 certificates');
+  });
+
+  it('accepts up to 100 certificates', () => {
+    const body = JSON.parse(fixture('classic-3-request-enrolled.json'));
+    body.certificates = Array.from({ length: 100 }, (_, i) => ({
+      status: 'VALID',
+      serial_number: `s${i}`,
+    }));
+    expect(parseWebhook(body).certificates).toHaveLength(100);
+    body.certificates.push({ status: 'VALID', serial_number: 'one too many' });
+    expect(safeParseWebhook(body).success).toBe(false);
+    expect(safeParseWebhook(JSON.stringify(body)).success).toBe(false);
+  });
+});
