@@ -18,13 +18,18 @@ export interface AuthOptions {
    * A secret token, or several during a rotation, expected in the query parameter
    * `tokenParam` or as the last segment of the URL path. Compared in constant time.
    *
+   * Fails closed: a `token` key that is present but holds no token (`undefined`, as from an
+   * unset environment variable, or an empty list) throws `InvalidOptionsError` instead of
+   * turning the check off. In a list, `undefined` entries are skipped, so that
+   * `[process.env.TOKEN, process.env.PREVIOUS_TOKEN]` works outside a rotation.
+   *
    * @example
    * ```ts
    * // The provider is given https://example.com/webhooks/uanataca?token=7f3c…
    * auth: { token: process.env.WEBHOOK_TOKEN }
    * ```
    */
-  token?: string | readonly string[] | undefined;
+  token?: string | readonly (string | undefined)[] | undefined;
   /**
    * Name of the query parameter that carries the token.
    *
@@ -94,7 +99,16 @@ function parseRanges(values: readonly string[], option: string): IpRange[] {
  * @internal
  */
 export function resolveAuth(options: AuthOptions | undefined): ResolvedAuth {
-  const tokens = list(options?.token).map((token) => {
+  const given = list(options?.token).filter((token) => token !== undefined);
+  if (options && Object.hasOwn(options, 'token') && given.length === 0) {
+    throw new InvalidOptionsError(
+      'auth.token is set but holds no token (an unset environment variable?): refusing to accept unauthenticated notifications',
+    );
+  }
+  if (options && Object.hasOwn(options, 'basic') && list(options.basic).length === 0) {
+    throw new InvalidOptionsError('auth.basic is set but holds no credentials');
+  }
+  const tokens = given.map((token) => {
     if (typeof token !== 'string' || token.length === 0) {
       throw new InvalidOptionsError('auth.token must be a non-empty string or a list of them');
     }

@@ -57,6 +57,12 @@ describe('resolveAuth', () => {
     ['an allow-list entry that is not an address', { allowIps: ['10.0.0.0/8', 'example.com'] }],
     ['an allow-list entry that is not a string', { allowIps: [42 as never] }],
     ['a proxy list entry with a bad prefix', { trustProxy: ['10.0.0.0/33'] }],
+    // Fail closed: a token key without a token is a missing secret, not "no token check".
+    ['a token key holding undefined (an unset variable)', { token: undefined }],
+    ['an empty token list', { token: [] }],
+    ['a token list of unset variables', { token: [undefined, undefined] }],
+    ['a basic key holding undefined', { basic: undefined }],
+    ['an empty Basic list', { basic: [] }],
   ])('refuses %s', (_what, options) => {
     expect(() => resolveAuth(options)).toThrow(InvalidOptionsError);
   });
@@ -70,6 +76,16 @@ describe('resolveAuth', () => {
       'Basic realm="RA 139  prod", charset="UTF-8"',
     );
     expect(resolveAuth({ token: 't', realm: 'x' }).challenge).toBeUndefined();
+  });
+});
+
+describe('authenticate: token rotation with unset variables', () => {
+  it('skips undefined entries of a token list', () => {
+    const options: AuthOptions = { token: ['current', undefined] };
+    expect(resolveAuth(options).tokens).toHaveLength(1);
+    expect(verdict(options, { url: '/hook?token=current' })).toBeUndefined();
+    expect(verdict(options, { url: '/hook' })).toBe('unauthorized');
+    expect(verdict(options, { url: '/hook?token=undefined' })).toBe('unauthorized');
   });
 });
 
