@@ -154,7 +154,9 @@ export async function send(
   }
 
   const target = url.toString();
-  const shown = values.token === undefined ? target : target.replace(values.token, '<token>');
+  const display = new URL(target);
+  if (values.token !== undefined) display.searchParams.set('token', '<token>');
+  const shown = display.toString().replace('%3Ctoken%3E', '<token>');
   out(`sending ${deliveries.length} notification(s) to ${shown}`);
   let failures = 0;
   let position = 0;

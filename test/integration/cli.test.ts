@@ -243,6 +243,22 @@ describe('uanataca-webhooks (command line)', () => {
     }
   });
 
+  it('never prints the token, even one the URL has to encode', async () => {
+    const token = 'p@ss w/rd+1';
+    const result = await run([
+      'send',
+      'http://127.0.0.1:9/hook',
+      '--token',
+      token,
+      '--retries',
+      '0',
+    ]);
+    expect(result.stdout).toContain('http://127.0.0.1:9/hook?token=<token>');
+    for (const form of [token, encodeURIComponent(token), 'p%40ss']) {
+      expect(result.stdout + result.stderr).not.toContain(form);
+    }
+  });
+
   it('reports an unreachable receiver and exits 1', async () => {
     const server = createServer().listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
