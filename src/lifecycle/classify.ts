@@ -3,7 +3,7 @@ import {
   normalizeStatus,
   type RequestStatus,
 } from '../payload/vocabulary.js';
-import { computeReachability, TRANSITIONS } from './graph.js';
+import { ASSUMED_TRANSITIONS, computeReachability, TRANSITIONS } from './graph.js';
 
 /**
  * What to do with a notification, given the request status already stored:
@@ -37,9 +37,19 @@ function timeOf(date: Date | undefined): number | undefined {
  */
 export function createClassifier(
   graph: Readonly<Record<KnownRequestStatus, readonly KnownRequestStatus[]>>,
+  assumed: readonly (readonly [KnownRequestStatus, KnownRequestStatus])[] = ASSUMED_TRANSITIONS,
 ): Classifier {
   const reachability = computeReachability(graph);
   const reaches = (from: string, to: string): boolean => reachability.get(from)?.has(to) ?? false;
+  const documentedGraph = Object.fromEntries(
+    Object.entries(graph).map(([from, next]) => [
+      from,
+      next.filter((to) => !assumed.some(([a, b]) => a === from && b === to)),
+    ]),
+  ) as unknown as Record<KnownRequestStatus, readonly KnownRequestStatus[]>;
+  const documented = computeReachability(documentedGraph);
+  const documentedReaches = (from: string, to: string): boolean =>
+    documented.get(from)?.has(to) ?? false;
 
   return (current, incoming) => {
     if (current == null) return 'apply';
@@ -58,7 +68,14 @@ export function createClassifier(
     const backward = reaches(to, from);
     if (forward !== backward) return forward ? 'apply' : 'stale';
     if (earlier) return 'stale';
-    return later && forward ? 'apply' : 'unexpected';
+    if (later && forward) return 'apply';
+    if (forward) {
+      // Both reach each other through the assumed retry loop, at the same instant (sent_at
+      // has whole seconds) or with no stored time: the documented direction decides.
+      const ahead = documentedReaches(from, to);
+      if (ahead !== documentedReaches(to, from)) return ahead ? 'apply' : 'stale';
+    }
+    return 'unexpected';
   };
 }
 
@@ -80,8 +97,9 @@ const classify: Classifier = /* @__PURE__ */ createClassifier(TRANSITIONS);
  *   (an hour repeats every autumn) and a resend may carry a fresh `sent_at`, while the
  *   lifecycle cannot go backwards, so where the two disagree the lifecycle wins.
  * - Both reach each other (two statuses of the retry loop): the later `occurredAt` wins
- *   (`'apply'` or `'stale'`); the same instant or a missing `current.occurredAt` gives
- *   `'unexpected'`.
+ *   (`'apply'` or `'stale'`). At the same instant (`sent_at` has whole seconds) or with a
+ *   missing `current.occurredAt`, the documented direction decides (`VIDEOPENDING` before
+ *   `VIDEOINCOMPLETE` and `VIDEOERROR`); where none is documented, `'unexpected'`.
  * - Neither reaches the other (an unknown status on either side, anything after
  *   `CANCELLED` that did not come before it, `CANCELLED` after `ISSUED`): an earlier
  *   `occurredAt` is `'stale'`, otherwise `'unexpected'`.

@@ -72,6 +72,18 @@ export const TRANSITIONS: Readonly<Record<KnownRequestStatus, readonly KnownRequ
     CANCELLED: [],
   });
 
+/**
+ * The edges of {@link TRANSITIONS} that no document shows (the VideoID retry loop). When two
+ * statuses reach each other only through them, at the same instant, the documented direction
+ * decides.
+ *
+ * @internal
+ */
+export const ASSUMED_TRANSITIONS: readonly (readonly [KnownRequestStatus, KnownRequestStatus])[] = [
+  ['VIDEOINCOMPLETE', 'VIDEOPENDING'],
+  ['VIDEOERROR', 'VIDEOPENDING'],
+];
+
 const NOWHERE: readonly KnownRequestStatus[] = Object.freeze([]);
 
 /** Direct successors by status; a `Map` so that no status can hit `Object.prototype`. */
