@@ -136,7 +136,7 @@ export interface WebhooksOptions {
    * (`previous`) from their context. Verdicts listed in `skip` run no handler.
    *
    * Within one process, the notifications of one request are handled one at a time (a
-   * handler that hangs holds the others for at most `dedupe.claimTtlMs`), so each verdict is
+   * handler that hangs delays the next for at most half of `dedupe.claimTtlMs`), so each verdict is
    * computed against the state its predecessor left. After the handlers succeed, a
    * notification classified `'apply'` is stored with a compare-and-set, so that instances
    * sharing a store cannot overwrite a newer status with an older one: on a conflict the
@@ -399,8 +399,10 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
   const dedupe = resolveDedupe(options.dedupe);
   const state = resolveState(options.state);
   const requestQueue = createKeyedQueue();
-  // A hanging handler must not hold the other notifications of its request for ever.
-  const lockWaitMs = dedupe?.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS;
+  // A hanging handler must not hold the other notifications of its request for ever; the
+  // next one waits at most half its claim's life, so that it still owns its claim when it
+  // runs (an expired claim would let a redelivery run the same notification again).
+  const lockWaitMs = Math.floor((dedupe?.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS) / 2);
   const parseOptions: ParseOptions = { timeZone };
 
   // Lists are replaced, never mutated, so a delivery iterating one is unaffected by `on`.

@@ -6,32 +6,52 @@
  */
 export interface KeyedQueue {
   /**
-   * Runs `task` once every earlier task of `key` has settled, or once `maxWaitMs` has passed
-   * (a task that hangs does not hold the key for ever).
+   * Runs `task` once the previous task of `key` has settled, or once that task has been
+   * running for `maxWaitMs` (a task that hangs does not hold the key for ever).
    */
   run<T>(key: string | number, maxWaitMs: number, task: () => Promise<T>): Promise<T>;
+}
+
+/** One task's place in its key's line. */
+interface Slot {
+  /** Settles when the task starts running. */
+  readonly started: Promise<void>;
+  /** Settles when the task has finished. */
+  readonly done: Promise<void>;
 }
 
 const ignore = (): void => {};
 
 /** @internal */
 export function createKeyedQueue(): KeyedQueue {
-  const tails = new Map<string | number, Promise<void>>();
+  const last = new Map<string | number, Slot>();
   return {
     async run(key, maxWaitMs, task) {
-      const before = tails.get(key);
-      let release = ignore;
-      const done = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      const tail = before ? before.then(() => done) : done;
-      tails.set(key, tail);
+      const before = last.get(key);
+      let start = ignore;
+      let finish = ignore;
+      const slot: Slot = {
+        started: new Promise((resolve) => {
+          start = resolve;
+        }),
+        done: new Promise((resolve) => {
+          finish = resolve;
+        }),
+      };
+      last.set(key, slot);
       try {
-        if (before) await waitAtMost(before, maxWaitMs);
+        if (before) {
+          // Each task waits for the one just before it, counting from when that one started,
+          // so one slow task delays the next by at most maxWaitMs and the line goes on.
+          await before.started;
+          await waitAtMost(before.done, maxWaitMs);
+        }
+        start();
         return await task();
       } finally {
-        release();
-        if (tails.get(key) === tail) tails.delete(key);
+        start();
+        finish();
+        if (last.get(key) === slot) last.delete(key);
       }
     },
   };

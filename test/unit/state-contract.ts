@@ -299,7 +299,7 @@ export function describeStateStoreContract(
       ]);
     });
 
-    it('does not let a hanging handler hold its request longer than claimTtlMs', async () => {
+    it('does not let a hanging handler hold its request longer than half of claimTtlMs', async () => {
       const store = create();
       const id = nextRequestId();
       const webhooks = createWebhooks({ state: { store }, dedupe: { claimTtlMs: 100 } });
@@ -311,7 +311,62 @@ export function describeStateStoreContract(
       expect(await webhooks.receive(notification(id, 'ENROLLREADY', 3))).toMatchObject({
         transition: 'apply',
       });
-      expect(Date.now() - started).toBeGreaterThanOrEqual(80);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(35);
+      expect(Date.now() - started).toBeLessThan(100);
+      never.open();
+    });
+
+    it('runs a notification that waited behind a hanging one while it still holds its claim', async () => {
+      const store = create();
+      const id = nextRequestId();
+      const webhooks = createWebhooks({ state: { store }, dedupe: { claimTtlMs: 200 } });
+      const never = gate();
+      let approvals = 0;
+      webhooks.on('VIDEOREVIEW', () => never.promise);
+      webhooks.on('ENROLLREADY', async () => {
+        approvals += 1;
+        await tick(60);
+      });
+      void webhooks.receive(notification(id, 'VIDEOREVIEW', 2)).catch(() => {});
+      await tick(5);
+      const approved = notification(id, 'ENROLLREADY', 3);
+      const first = webhooks.receive(approved);
+      // Later than the claim's life: had the delivery waited that long, its claim would have
+      // expired and this redelivery would run the handler a second time.
+      await tick(230);
+      expect(await webhooks.receive(approved)).toMatchObject({ duplicate: true });
+      expect(await first).toMatchObject({ duplicate: false, transition: 'apply' });
+      expect(approvals).toBe(1);
+      never.open();
+    });
+
+    it('keeps one at a time behind a slow handler: each waits for the one just before it', async () => {
+      const store = create();
+      const id = nextRequestId();
+      const webhooks = createWebhooks({ state: { store }, dedupe: { claimTtlMs: 300 } });
+      const never = gate();
+      let running = 0;
+      let overlap = false;
+      const seen: [string, string | undefined][] = [];
+      webhooks.on('VIDEOPENDING', () => never.promise);
+      webhooks.on(['VIDEOREVIEW', 'ENROLLREADY'], async (event, { previous }) => {
+        running += 1;
+        if (running > 1) overlap = true;
+        seen.push([event.status, previous?.status]);
+        await tick(100);
+        running -= 1;
+      });
+      void webhooks.receive(notification(id, 'VIDEOPENDING', 1)).catch(() => {});
+      await tick(5);
+      const review = webhooks.receive(notification(id, 'VIDEOREVIEW', 2));
+      await tick(5);
+      const approval = webhooks.receive(notification(id, 'ENROLLREADY', 3));
+      await Promise.all([review, approval]);
+      expect(overlap).toBe(false);
+      expect(seen).toEqual([
+        ['VIDEOREVIEW', undefined],
+        ['ENROLLREADY', 'VIDEOREVIEW'],
+      ]);
       never.open();
     });
 
