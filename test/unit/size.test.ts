@@ -10,12 +10,13 @@ const KiB = 1024;
 
 /**
  * The most each entry's own code (zod left out) may weigh, minified and gzipped, as an
- * application bundler would ship it. The core carries the parser, the router, the lifecycle
- * graph and every error class: it measured 7.96 KiB when its budget was set, so its budget is
- * that plus a little room rather than the 5 KiB every other entry keeps to.
+ * application bundler would ship it. The core carries the parser, the router with its
+ * per-request queue and state, the lifecycle graph and every error class: it measures
+ * 8.6 KiB, over the 5 KiB every other entry keeps to, so its budget is that plus a little
+ * room, to keep further growth a decision.
  */
 const BUDGETS: Readonly<Record<string, number>> = {
-  index: 8.5 * KiB,
+  index: 9 * KiB,
   node: 5 * KiB,
   express: 5 * KiB,
   fetch: 5 * KiB,
