@@ -11,7 +11,8 @@ const BUDGET = 5 * 1024;
 // Optional peers of the redis entry: never part of the package's weight.
 const PEERS = ['ioredis', 'redis'];
 
-async function measure(entry, external) {
+/** Minified and gzipped bytes of `dist/<entry>.js` bundled with `external` left out. */
+export async function measure(entry, external) {
   const result = await build({
     entryPoints: [join(dist, `${entry}.js`)],
     absWorkingDir: root,
@@ -25,6 +26,11 @@ async function measure(entry, external) {
   });
   const code = result.outputFiles[0].contents;
   return { minified: code.byteLength, gzipped: gzipSync(code, { level: 9 }).byteLength };
+}
+
+/** Gzipped bytes of an entry's own code: zod and the optional peers left out. */
+export async function ownCodeSize(entry) {
+  return (await measure(entry, ['zod', ...PEERS])).gzipped;
 }
 
 export async function run() {

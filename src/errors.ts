@@ -14,20 +14,25 @@ export type WebhookErrorCode =
   | 'handler_failed'
   | 'store_unavailable';
 
-/** Every error name this package uses, for {@link isWebhookError}. */
-const ERROR_CODES: ReadonlySet<string> = new Set<WebhookErrorCode>([
-  'invalid_json',
-  'invalid_payload',
-  'invalid_timestamp',
-  'invalid_options',
-  'payload_too_large',
-  'unauthorized',
-  'forbidden',
-  'method_not_allowed',
-  'in_flight',
-  'handler_failed',
-  'store_unavailable',
-]);
+/**
+ * The HTTP status of each code: the one table both the errors and the adapters' answers
+ * read, so that an answer's status never comes from a thrown value.
+ *
+ * @internal
+ */
+export const HTTP_STATUS: Readonly<Record<WebhookErrorCode, number>> = {
+  invalid_json: 400,
+  invalid_payload: 422,
+  invalid_timestamp: 422,
+  invalid_options: 500,
+  payload_too_large: 413,
+  unauthorized: 401,
+  forbidden: 403,
+  method_not_allowed: 405,
+  in_flight: 409,
+  handler_failed: 500,
+  store_unavailable: 503,
+};
 
 /** How many characters of untrusted input an error message may quote. */
 const EXCERPT_LENGTH = 32;
@@ -80,7 +85,7 @@ export class InvalidJsonError extends WebhookError {
   declare readonly code: 'invalid_json';
 
   constructor(message: string, options?: WebhookErrorOptions) {
-    super('invalid_json', 400, message, options);
+    super('invalid_json', HTTP_STATUS.invalid_json, message, options);
   }
 }
 
@@ -92,7 +97,7 @@ export class InvalidPayloadError extends WebhookError {
   readonly issues: readonly $ZodIssue[];
 
   constructor(message: string, issues: readonly $ZodIssue[], options?: WebhookErrorOptions) {
-    super('invalid_payload', 422, message, options);
+    super('invalid_payload', HTTP_STATUS.invalid_payload, message, options);
     this.issues = issues;
   }
 }
@@ -103,7 +108,7 @@ export class InvalidTimestampError extends WebhookError {
   declare readonly code: 'invalid_timestamp';
 
   constructor(message: string, options?: WebhookErrorOptions) {
-    super('invalid_timestamp', 422, message, options);
+    super('invalid_timestamp', HTTP_STATUS.invalid_timestamp, message, options);
   }
 }
 
@@ -113,7 +118,7 @@ export class InvalidOptionsError extends WebhookError {
   declare readonly code: 'invalid_options';
 
   constructor(message: string, options?: WebhookErrorOptions) {
-    super('invalid_options', 500, message, options);
+    super('invalid_options', HTTP_STATUS.invalid_options, message, options);
   }
 }
 
@@ -125,7 +130,12 @@ export class PayloadTooLargeError extends WebhookError {
   readonly limit: number;
 
   constructor(limit: number, options?: WebhookErrorOptions) {
-    super('payload_too_large', 413, `Body exceeds the limit of ${limit} bytes`, options);
+    super(
+      'payload_too_large',
+      HTTP_STATUS.payload_too_large,
+      `Body exceeds the limit of ${limit} bytes`,
+      options,
+    );
     this.limit = limit;
   }
 }
@@ -136,7 +146,7 @@ export class UnauthorizedError extends WebhookError {
   declare readonly code: 'unauthorized';
 
   constructor(message = 'Missing or invalid credentials', options?: WebhookErrorOptions) {
-    super('unauthorized', 401, message, options);
+    super('unauthorized', HTTP_STATUS.unauthorized, message, options);
   }
 }
 
@@ -146,7 +156,7 @@ export class ForbiddenError extends WebhookError {
   declare readonly code: 'forbidden';
 
   constructor(message = 'Client address not allowed', options?: WebhookErrorOptions) {
-    super('forbidden', 403, message, options);
+    super('forbidden', HTTP_STATUS.forbidden, message, options);
   }
 }
 
@@ -158,7 +168,12 @@ export class MethodNotAllowedError extends WebhookError {
   readonly method: string;
 
   constructor(method: string, options?: WebhookErrorOptions) {
-    super('method_not_allowed', 405, `Method ${excerpt(method)} not allowed; use POST`, options);
+    super(
+      'method_not_allowed',
+      HTTP_STATUS.method_not_allowed,
+      `Method ${excerpt(method)} not allowed; use POST`,
+      options,
+    );
     this.method = method;
   }
 }
@@ -171,7 +186,12 @@ export class InFlightError extends WebhookError {
   readonly retryAfter: number;
 
   constructor(retryAfter = 1, options?: WebhookErrorOptions) {
-    super('in_flight', 409, 'The same notification is still being processed', options);
+    super(
+      'in_flight',
+      HTTP_STATUS.in_flight,
+      'The same notification is still being processed',
+      options,
+    );
     this.retryAfter = retryAfter;
   }
 }
@@ -182,7 +202,7 @@ export class HandlerError extends WebhookError {
   declare readonly code: 'handler_failed';
 
   constructor(cause: unknown, message = 'A webhook handler failed') {
-    super('handler_failed', 500, message, { cause });
+    super('handler_failed', HTTP_STATUS.handler_failed, message, { cause });
   }
 }
 
@@ -194,7 +214,9 @@ export class StoreUnavailableError extends WebhookError {
   readonly retryAfter: number;
 
   constructor(cause: unknown, retryAfter = 5) {
-    super('store_unavailable', 503, 'The webhook store is unavailable', { cause });
+    super('store_unavailable', HTTP_STATUS.store_unavailable, 'The webhook store is unavailable', {
+      cause,
+    });
     this.retryAfter = retryAfter;
   }
 }
@@ -219,7 +241,7 @@ export function isWebhookError(value: unknown): value is WebhookError {
       typeof name === 'string' &&
       name.endsWith('Error') &&
       typeof code === 'string' &&
-      ERROR_CODES.has(code) &&
+      Object.hasOwn(HTTP_STATUS, code) &&
       typeof status === 'number' &&
       typeof message === 'string'
     );

@@ -58,7 +58,7 @@ async function readFetchBody(request: Request, limit: number): Promise<Uint8Arra
     try {
       chunk = await reader.read();
     } catch (cause) {
-      throw new ClientGoneError('The client disconnected before the body was complete', { cause });
+      throw new ClientGoneError({ cause });
     }
     if (chunk.done) return collector.result();
     try {

@@ -6,6 +6,10 @@ export const DEFAULT_MAX_BODY_BYTES: number = 1024 * 1024;
 /** The client went away before the body was complete: there is nobody to answer. */
 export class ClientGoneError extends Error {
   override name = 'ClientGoneError' as const;
+
+  constructor(options?: { cause?: unknown }) {
+    super('The client disconnected before the body was complete', options);
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import {
   HandlerError,
+  HTTP_STATUS,
   InvalidOptionsError,
   InvalidPayloadError,
   isWebhookError,
@@ -77,21 +78,6 @@ const PRIVATE_HEADERS: ReadonlySet<string> = new Set([
   'cookie',
 ]);
 
-/** The status each error code is answered with: fixed here, never read from a thrown value. */
-const STATUS_BY_CODE: Readonly<Record<string, number>> = {
-  invalid_json: 400,
-  invalid_payload: 422,
-  invalid_timestamp: 422,
-  payload_too_large: 413,
-  unauthorized: 401,
-  forbidden: 403,
-  method_not_allowed: 405,
-  in_flight: 409,
-  handler_failed: 500,
-  invalid_options: 500,
-  store_unavailable: 503,
-};
-
 /** Messages of failures that are the server's own: the sender learns nothing about them. */
 const SERVER_MESSAGES: Readonly<Record<string, string>> = {
   handler_failed: 'The notification could not be processed',
@@ -133,7 +119,7 @@ const OK: AdapterResponse = jsonResponse(200, '{"ok":true}');
 const OK_DUPLICATE: AdapterResponse = jsonResponse(200, '{"ok":true,"duplicate":true}');
 
 function errorResponse(error: WebhookError, challenge: string | undefined): AdapterResponse {
-  const status = STATUS_BY_CODE[error.code] ?? 500;
+  const status = (HTTP_STATUS as Readonly<Record<string, number>>)[error.code] ?? 500;
   const headers: Record<string, string> = {};
   const body: Record<string, unknown> = {
     code: error.code,

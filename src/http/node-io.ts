@@ -40,7 +40,7 @@ export function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8
     };
     const onGone = (): void => {
       cleanup();
-      reject(new ClientGoneError('The client disconnected before the body was complete'));
+      reject(new ClientGoneError());
     };
     const onClose = (): void => {
       if (!req.complete) onGone();

@@ -1,5 +1,5 @@
 import type { ClaimResult, DedupeStore } from '../router/dedupe-store.js';
-import { randomId } from '../router/random-id.js';
+import { createTokenSource } from '../router/random-id.js';
 import {
   createEvaluator,
   type RedisClientLike,
@@ -120,13 +120,11 @@ export function createRedisDedupeStore(
 ): DedupeStore {
   const evaluate = createEvaluator(client);
   const prefix = `${resolvePrefix(options)}dedupe:`;
-  const owner = randomId();
-  let counter = 0;
+  const nextToken = createTokenSource();
 
   return {
     async claim(key, ttlMs) {
-      counter += 1;
-      const token = `${owner}:${counter.toString(36)}`;
+      const token = nextToken();
       const result = await evaluate(
         CLAIM,
         [prefix + key],

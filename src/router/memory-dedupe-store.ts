@@ -1,6 +1,6 @@
 import { InvalidOptionsError } from '../errors.js';
 import type { ClaimResult, DedupeStore } from './dedupe-store.js';
-import { randomId } from './random-id.js';
+import { createTokenSource } from './random-id.js';
 
 /** Options of {@link createMemoryDedupeStore}. */
 export interface MemoryDedupeStoreOptions {
@@ -65,8 +65,7 @@ export function createMemoryDedupeStore(options: MemoryDedupeStoreOptions = {}):
   // Map keeps insertion order and every write re-inserts its key, so iteration runs from the
   // least recently written entry.
   const entries = new Map<string, Entry>();
-  const prefix = randomId();
-  let counter = 0;
+  const nextToken = createTokenSource();
   // A lower bound of every expiry: until then no entry can have expired, so a full sweep
   // would find nothing and is skipped.
   let earliestExpiry = Number.POSITIVE_INFINITY;
@@ -151,8 +150,7 @@ export function createMemoryDedupeStore(options: MemoryDedupeStoreOptions = {}):
         entries.delete(key);
       }
       if (entries.size >= maxEntries) makeRoom(time);
-      counter += 1;
-      const token = `${prefix}:${counter.toString(36)}`;
+      const token = nextToken();
       write(key, { state: 'claimed', token, expiresAt: time + ttlMs });
       return { state: 'claimed', token };
     },

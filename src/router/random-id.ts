@@ -9,3 +9,17 @@ export function randomId(): string {
   if (typeof crypto?.randomUUID === 'function') return crypto.randomUUID();
   return Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
 }
+
+/**
+ * Makes claim tokens unique to one store: a random owner part and a counter.
+ *
+ * @internal
+ */
+export function createTokenSource(): () => string {
+  const owner = randomId();
+  let counter = 0;
+  return () => {
+    counter += 1;
+    return `${owner}:${counter.toString(36)}`;
+  };
+}

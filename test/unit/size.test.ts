@@ -1,11 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { ownCodeSize } from '../../bench/size.mjs';
 
-const root = join(import.meta.dirname, '..', '..');
-const dist = join(root, 'dist');
+const dist = join(import.meta.dirname, '..', '..', 'dist');
 const KiB = 1024;
 
 /**
@@ -23,23 +21,6 @@ const BUDGETS: Readonly<Record<string, number>> = {
   testing: 5 * KiB,
   redis: 5 * KiB,
 };
-
-async function ownCodeSize(entry: string): Promise<number> {
-  const result = await build({
-    entryPoints: [join(dist, `${entry}.js`)],
-    absWorkingDir: root,
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'node',
-    write: false,
-    external: ['zod', 'ioredis', 'redis'],
-    logLevel: 'silent',
-  });
-  const code = result.outputFiles[0]?.contents;
-  if (!code) throw new Error(`esbuild produced nothing for dist/${entry}.js`);
-  return gzipSync(code, { level: 9 }).byteLength;
-}
 
 const kib = (bytes: number): string => `${(bytes / KiB).toFixed(2)} KiB`;
 
