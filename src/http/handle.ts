@@ -10,6 +10,7 @@ import {
 import type { WebhookEvent } from '../payload/event.js';
 import type { WebhookBody } from '../payload/parse.js';
 import type { ReceiveContext, ReceiveResult } from '../router/create-webhooks.js';
+import { LAZY_HEADERS, type LazyHeadersContext } from '../router/lazy-headers.js';
 import { type AuthOptions, authenticate, clientAddress, resolveAuth } from './auth.js';
 import { ClientGoneError, checkDeclaredLength, DEFAULT_MAX_BODY_BYTES } from './body.js';
 
@@ -146,6 +147,30 @@ function errorResponse(error: WebhookError, challenge: string | undefined): Adap
 }
 
 /**
+ * What an adapter tells the router about a request. The headers, less those carrying
+ * credentials, are copied when first read: by a handler, through the router.
+ */
+class AdapterContext implements ReceiveContext, LazyHeadersContext {
+  readonly clientIp: string | undefined;
+  readonly #request: AdapterRequest;
+  #headers: Record<string, string> | undefined;
+
+  constructor(request: AdapterRequest, clientIp: string | undefined) {
+    this.#request = request;
+    this.clientIp = clientIp;
+  }
+
+  get headers(): Record<string, string> {
+    this.#headers ??= this.#request.headers(PRIVATE_HEADERS);
+    return this.#headers;
+  }
+
+  [LAZY_HEADERS](): Record<string, string> {
+    return this.headers;
+  }
+}
+
+/**
  * Builds the runtime-free request handling every adapter shares: method, authentication,
  * body limit, parsing and dispatch, and the status code and JSON body of the answer.
  * Resolves `undefined` when the client left before the body was complete.
@@ -179,16 +204,15 @@ export function createRequestHandler(
 
   return async (request) => {
     if (request.method !== 'POST') return fail(new MethodNotAllowedError(request.method));
-    const clientIp = clientAddress(
-      auth.trustProxy,
-      request.socketAddress,
-      request.header('x-forwarded-for'),
-    );
+    const clientIp =
+      auth.trustProxy === false
+        ? request.socketAddress
+        : clientAddress(auth.trustProxy, request.socketAddress, request.header('x-forwarded-for'));
     let body: WebhookBody;
     try {
       authenticate(auth, {
         url: request.url,
-        authorization: request.header('authorization'),
+        authorization: auth.basic.length > 0 ? request.header('authorization') : undefined,
         clientIp,
       });
       checkDeclaredLength(request.header('content-length'), limit);
@@ -199,9 +223,8 @@ export function createRequestHandler(
         isWebhookError(error) ? error : new HandlerError(error, 'Reading the body failed'),
       );
     }
-    const headers = request.headers(PRIVATE_HEADERS);
     try {
-      const result = await webhooks.receive(body, { headers, clientIp });
+      const result = await webhooks.receive(body, new AdapterContext(request, clientIp));
       return result.duplicate ? OK_DUPLICATE : OK;
     } catch (error) {
       return fail(isWebhookError(error) ? error : new HandlerError(error));

@@ -19,38 +19,37 @@ import { takeParsedBody } from './parsed-body.js';
 export function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const collector = createBodyCollector(limit);
-    const cleanup = (): void => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onGone);
-      req.off('close', onClose);
+    // Once settled, whatever the stream emits next changes nothing: no listener is removed.
+    let settled = false;
+    const fail = (error: unknown): void => {
+      if (settled) return;
+      settled = true;
+      reject(error);
     };
-    const onData = (chunk: Uint8Array | string): void => {
+    req.on('data', (chunk: Uint8Array | string) => {
+      if (settled) return;
       try {
         collector.push(chunk);
       } catch (error) {
-        cleanup();
         req.pause();
-        reject(error);
+        fail(error);
       }
-    };
-    const onEnd = (): void => {
-      cleanup();
+    });
+    req.on('end', () => {
+      if (settled) return;
+      settled = true;
       resolve(collector.result());
-    };
-    const onGone = (): void => {
-      cleanup();
-      reject(new ClientGoneError());
-    };
-    const onClose = (): void => {
-      if (!req.complete) onGone();
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onGone);
-    req.on('close', onClose);
-    if (req.readableEnded) onEnd();
-    else if (req.destroyed) onGone();
+    });
+    // `close` follows an abort and any stream error; a request emits `error` only to
+    // listeners, so listening to it just keeps such an error from being thrown.
+    req.on('error', () => fail(new ClientGoneError()));
+    req.on('close', () => {
+      if (!req.complete) fail(new ClientGoneError());
+    });
+    if (req.readableEnded) {
+      settled = true;
+      resolve(collector.result());
+    } else if (req.destroyed) fail(new ClientGoneError());
   });
 }
 
@@ -72,9 +71,11 @@ export async function readParsedOrNodeBody(
   req: ParsedRequest,
   limit: number,
 ): Promise<WebhookBody> {
+  // The usual case: nothing read the stream yet.
+  if (req._body !== true && !req.readableEnded) return readNodeBody(req, limit);
   const parsed = takeParsedBody(
     {
-      consumed: req._body === true || req.readableEnded,
+      consumed: true,
       body: req.body,
       contentType: req.headers['content-type'],
       contentLength: req.headers['content-length'],

@@ -15,7 +15,13 @@ import type { SkippableTransition, StateOptions } from '../state/state-options.j
 import type { RequestState, StateStore } from '../state/state-store.js';
 import type { ClaimResult, DedupeStore } from './dedupe-store.js';
 import { createKeyedQueue } from './keyed-queue.js';
-import { createMemoryDedupeStore } from './memory-dedupe-store.js';
+import { LAZY_HEADERS, type LazyHeadersContext } from './lazy-headers.js';
+import {
+  createMemoryDedupeStore,
+  type SyncClaim,
+  type SyncDedupeStore,
+  syncCores,
+} from './memory-dedupe-store.js';
 import { type EventFor, kindOfName, type NameKind, type WebhookName } from './names.js';
 
 /** What an adapter knows about the HTTP request that carried a notification. */
@@ -32,7 +38,10 @@ export interface HandlerContext {
   readonly idempotencyKey: string;
   /** When `receive` was called. */
   readonly receivedAt: Date;
-  /** The request's headers with lower-cased names; empty when the adapter passed none. */
+  /**
+   * The request's headers with lower-cased names (a frozen object without prototype, built
+   * when first read); empty when the adapter passed none.
+   */
   readonly headers: Readonly<Record<string, string>>;
   /** The client's address, when the adapter passed one. */
   readonly clientIp: string | undefined;
@@ -222,6 +231,8 @@ interface Registration {
 
 interface ResolvedDedupe {
   readonly store: DedupeStore;
+  /** The store's synchronous core, when it is an in-memory store: called without awaiting. */
+  readonly sync: SyncDedupeStore | undefined;
   readonly ttlMs: number;
   readonly claimTtlMs: number;
 }
@@ -241,6 +252,10 @@ const MAX_STATE_ATTEMPTS = 32;
 const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_CLAIM_TTL_MS = 5 * 60 * 1000;
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
+const NO_HANDLERS: readonly Registration[] = [];
+
+/** A delivery's hold on its key: the in-memory store's own claim, or another store's token. */
+type Claim = SyncClaim | string;
 
 function duration(value: unknown, fallback: number, name: string): number {
   if (value === undefined) return fallback;
@@ -267,7 +282,7 @@ function resolveDedupe(option: false | DedupeOptions | undefined): ResolvedDedup
   ) {
     throw new InvalidOptionsError('dedupe.store must have claim, markDone and release methods');
   }
-  return { store, ttlMs, claimTtlMs };
+  return { store, sync: syncCores.get(store), ttlMs, claimTtlMs };
 }
 
 function resolveState(option: false | StateOptions | undefined): ResolvedState | undefined {
@@ -352,6 +367,42 @@ function lowerCaseHeaders(
   return Object.freeze(result);
 }
 
+/** The {@link HandlerContext} of one delivery, frozen. */
+class DeliveryContext implements HandlerContext {
+  readonly idempotencyKey: string;
+  readonly receivedAt: Date;
+  readonly clientIp: string | undefined;
+  readonly transition: TransitionVerdict | undefined;
+  readonly previous: RequestState | undefined;
+  readonly #source: (ReceiveContext & LazyHeadersContext) | undefined;
+  #headers: Readonly<Record<string, string>> | undefined;
+
+  constructor(
+    idempotencyKey: string,
+    receivedAt: Date,
+    source: (ReceiveContext & LazyHeadersContext) | undefined,
+    transition: TransitionVerdict | undefined,
+    previous: RequestState | undefined,
+  ) {
+    this.idempotencyKey = idempotencyKey;
+    this.receivedAt = receivedAt;
+    this.clientIp = source?.clientIp;
+    this.transition = transition;
+    this.previous = previous;
+    this.#source = source;
+    // An adapter's headers are copied when a handler first reads them (most never do); a
+    // caller's at once, so that it may reuse its object.
+    if (typeof source?.[LAZY_HEADERS] !== 'function')
+      this.#headers = lowerCaseHeaders(source?.headers);
+    Object.freeze(this);
+  }
+
+  get headers(): Readonly<Record<string, string>> {
+    this.#headers ??= lowerCaseHeaders(this.#source![LAZY_HEADERS]!());
+    return this.#headers;
+  }
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
@@ -429,28 +480,36 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
     const byEventType =
       event.eventType === undefined ? undefined : lists.eventType.get(event.eventType);
     const byWildcard = lists.wildcard.get('*');
-    const found = [byStatus, byEventType, byWildcard].filter((list) => list !== undefined);
-    if (found.length === 0) return [];
-    if (found.length === 1) return found[0]!;
-    return found.flat().sort((a, b) => a.order - b.order);
+    // One list alone (the usual case) is used as it is; several are merged in order.
+    if (byEventType === undefined && byWildcard === undefined) return byStatus ?? NO_HANDLERS;
+    if (byStatus === undefined && (byEventType === undefined || byWildcard === undefined)) {
+      return byEventType ?? byWildcard!;
+    }
+    return [...(byStatus ?? []), ...(byEventType ?? []), ...(byWildcard ?? [])].sort(
+      (a, b) => a.order - b.order,
+    );
   };
 
   const runHandlers = async (event: WebhookEvent, context: HandlerContext): Promise<void> => {
-    const ran = new Set<WebhookHandler>();
-    for (const registration of matching(event)) {
-      if (!registration.active || ran.has(registration.handler)) continue;
-      ran.add(registration.handler);
+    const list = matching(event);
+    // A function registered under several names, matched through more than one, runs once.
+    const ran = list.length > 1 ? new Set<WebhookHandler>() : undefined;
+    for (const registration of list) {
+      if (!registration.active || ran?.has(registration.handler)) continue;
+      ran?.add(registration.handler);
       try {
-        await registration.handler(event, context);
+        const result: unknown = registration.handler(event, context);
+        if (isThenable(result)) await result;
       } catch (cause) {
         throw new HandlerError(cause);
       }
     }
   };
 
-  const release = async (store: DedupeStore, key: string, token: string): Promise<void> => {
+  const release = async (key: string, claim: Claim): Promise<void> => {
     try {
-      await store.release(key, token);
+      if (typeof claim === 'string') await dedupe!.store.release(key, claim);
+      else dedupe!.sync!.release(claim);
     } catch {
       // The claim then expires after claimTtlMs; the original error is what matters.
     }
@@ -504,23 +563,29 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
       const event = parsed.data;
       const key = event.idempotencyKey;
 
-      let token: string | undefined;
+      let claim: Claim | undefined;
       if (dedupe !== undefined) {
-        let claim: ClaimResult;
+        let state: ClaimResult['state'];
         try {
-          const result: unknown = await dedupe.store.claim(key, dedupe.claimTtlMs);
-          assertClaim(result);
-          claim = result;
+          if (dedupe.sync !== undefined) {
+            const held = dedupe.sync.claim(key, dedupe.claimTtlMs);
+            state = typeof held === 'string' ? held : 'claimed';
+            if (typeof held !== 'string') claim = held;
+          } else {
+            const result: unknown = await dedupe.store.claim(key, dedupe.claimTtlMs);
+            assertClaim(result);
+            state = result.state;
+            if (result.state === 'claimed') claim = result.token;
+          }
         } catch (cause) {
           throw report(new StoreUnavailableError(cause), event);
         }
-        if (claim.state === 'done') return { event, duplicate: true };
-        if (claim.state === 'in_flight') throw report(new InFlightError(), event);
-        token = claim.token;
+        if (state === 'done') return { event, duplicate: true };
+        if (state === 'in_flight') throw report(new InFlightError(), event);
       }
 
       const fail = async (error: WebhookError): Promise<never> => {
-        if (dedupe !== undefined && token !== undefined) await release(dedupe.store, key, token);
+        if (claim !== undefined) await release(key, claim);
         throw report(error, event);
       };
 
@@ -538,14 +603,7 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
         }
         const skipped = transition !== undefined && state!.skip.has(transition);
         if (skipped) return [transition, true];
-        const handlerContext: HandlerContext = Object.freeze({
-          idempotencyKey: key,
-          receivedAt,
-          headers: lowerCaseHeaders(context?.headers),
-          clientIp: context?.clientIp,
-          transition,
-          previous,
-        });
+        const handlerContext = new DeliveryContext(key, receivedAt, context, transition, previous);
         try {
           await runHandlers(event, handlerContext);
         } catch (error) {
@@ -570,9 +628,10 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
       if (!Array.isArray(outcome)) return fail(outcome);
       const [transition, skipped] = outcome;
 
-      if (dedupe !== undefined && token !== undefined) {
+      if (claim !== undefined) {
         try {
-          await dedupe.store.markDone(key, token, dedupe.ttlMs);
+          if (typeof claim === 'string') await dedupe!.store.markDone(key, claim, dedupe!.ttlMs);
+          else dedupe!.sync!.markDone(claim, dedupe!.ttlMs);
         } catch (cause) {
           return fail(new StoreUnavailableError(cause));
         }

@@ -20,24 +20,52 @@ export interface MemoryDedupeStoreOptions {
   now?: (() => number) | undefined;
 }
 
-interface Entry {
-  readonly state: 'claimed' | 'done';
-  readonly token: string;
-  readonly expiresAt: number;
-}
-
 /**
- * Done entries in the order they were written, for eviction: a queue rather than a scan of
- * the Map, whose iteration from the front slows down as deleted slots pile up there.
+ * A key's entry: created by a claim, turned done in place by its owner. The router's
+ * synchronous calls hold it as their claim; the asynchronous interface finds it by key and
+ * checks its token.
  */
-interface DoneQueue {
-  keys: string[];
-  entries: Entry[];
-  head: number;
+interface Entry {
+  readonly key: string;
+  done: boolean;
+  /** Removed from the store: a late `markDone` or `release` through it changes nothing. */
+  gone: boolean;
+  expiresAt: number;
+  /** Made only when the claim was taken through the asynchronous interface. */
+  token: string | undefined;
 }
 
 const IN_FLIGHT: ClaimResult = Object.freeze({ state: 'in_flight' });
 const DONE: ClaimResult = Object.freeze({ state: 'done' });
+
+/**
+ * A claim of the synchronous interface: pass it back to `markDone` or `release`.
+ *
+ * @internal
+ */
+export interface SyncClaim {
+  readonly done: boolean;
+}
+
+/**
+ * The synchronous interface of the in-memory store, which the router calls directly
+ * instead of awaiting promises. `claim` answers the claim itself, or the state that
+ * refused it.
+ *
+ * @internal
+ */
+export interface SyncDedupeStore {
+  claim(key: string, ttlMs: number): SyncClaim | 'in_flight' | 'done';
+  markDone(claim: SyncClaim, ttlMs: number): void;
+  release(claim: SyncClaim): void;
+}
+
+/**
+ * The synchronous interface of each store `createMemoryDedupeStore` returned.
+ *
+ * @internal
+ */
+export const syncCores: WeakMap<DedupeStore, SyncDedupeStore> = new WeakMap();
 
 /**
  * Creates a {@link DedupeStore} that keeps its keys in memory: the default of
@@ -62,108 +90,121 @@ export function createMemoryDedupeStore(options: MemoryDedupeStoreOptions = {}):
   }
   if (typeof now !== 'function') throw new InvalidOptionsError('now must be a function');
 
-  // Map keeps insertion order and every write re-inserts its key, so iteration runs from the
-  // least recently written entry.
+  // Map keeps insertion order and a claim (re-)inserts its key (a done mark changes its entry
+  // in place), so iteration runs from the oldest claim.
   const entries = new Map<string, Entry>();
   const nextToken = createTokenSource();
   // A lower bound of every expiry: until then no entry can have expired, so a full sweep
   // would find nothing and is skipped.
   let earliestExpiry = Number.POSITIVE_INFINITY;
 
-  const done: DoneQueue = { keys: [], entries: [], head: 0 };
+  // Done entries in the order they were marked, for eviction: a queue rather than a scan of
+  // the Map, whose iteration from the front slows down as deleted slots pile up there.
+  // Entries removed since are skipped.
+  let doneQueue: Entry[] = [];
+  let head = 0;
 
-  const write = (key: string, entry: Entry): void => {
-    entries.delete(key);
-    entries.set(key, entry);
-    if (entry.expiresAt < earliestExpiry) earliestExpiry = entry.expiresAt;
-    if (entry.state === 'done') {
-      done.keys.push(key);
-      done.entries.push(entry);
-      // Items of rewritten or expired keys pile up when the store never fills: drop them.
-      if (done.keys.length - done.head > 2 * maxEntries + 1024) rebuildDone();
-    }
-  };
-
-  const rebuildDone = (): void => {
-    const keys: string[] = [];
-    const held: Entry[] = [];
-    for (let i = done.head; i < done.keys.length; i++) {
-      const key = done.keys[i]!;
-      const entry = done.entries[i]!;
-      if (entries.get(key) === entry) {
-        keys.push(key);
-        held.push(entry);
-      }
-    }
-    done.keys = keys;
-    done.entries = held;
-    done.head = 0;
+  const remove = (entry: Entry): void => {
+    entry.gone = true;
+    entries.delete(entry.key);
   };
 
   /** Forgets the oldest done entry still held; `false` when there is none. */
   const evictOldestDone = (): boolean => {
-    while (done.head < done.keys.length) {
-      const key = done.keys[done.head]!;
-      const entry = done.entries[done.head]!;
-      done.head += 1;
-      // Skip queue items whose key was rewritten or removed since.
-      if (entries.get(key) === entry) {
-        entries.delete(key);
-        compact();
+    while (head < doneQueue.length) {
+      const entry = doneQueue[head++]!;
+      if (!entry.gone) {
+        remove(entry);
+        if (head > 1024 && head * 2 > doneQueue.length) {
+          doneQueue = doneQueue.slice(head);
+          head = 0;
+        }
         return true;
       }
     }
-    compact();
     return false;
-  };
-
-  const compact = (): void => {
-    if (done.head > 1024 && done.head * 2 > done.keys.length) {
-      done.keys = done.keys.slice(done.head);
-      done.entries = done.entries.slice(done.head);
-      done.head = 0;
-    }
   };
 
   const makeRoom = (time: number): void => {
     if (time >= earliestExpiry) {
       earliestExpiry = Number.POSITIVE_INFINITY;
-      for (const [key, entry] of entries) {
-        if (entry.expiresAt <= time) entries.delete(key);
+      for (const entry of entries.values()) {
+        if (entry.expiresAt <= time) remove(entry);
         else if (entry.expiresAt < earliestExpiry) earliestExpiry = entry.expiresAt;
       }
       if (entries.size < maxEntries) return;
     }
     // Forgetting a done key risks running a late redelivery again; forgetting a live claim
-    // risks running a notification twice at once, so claims go last.
+    // risks running a notification twice at once, so claims go last. When no done entry is
+    // left, every entry is a claim and the Map's first one is the oldest.
     if (evictOldestDone()) return;
-    const oldestClaim = entries.keys().next();
-    if (!oldestClaim.done) entries.delete(oldestClaim.value);
+    const oldestClaim = entries.values().next();
+    if (!oldestClaim.done) remove(oldestClaim.value);
   };
 
-  return {
-    async claim(key, ttlMs) {
+  const core: SyncDedupeStore = {
+    claim(key, ttlMs) {
+      // A key built by concatenation is a tree of string pieces in V8, several times the
+      // size of its text and slower to hash; reading a character makes it one flat string.
+      key.charCodeAt(0);
       const time = now();
-      const entry = entries.get(key);
-      if (entry !== undefined) {
-        if (entry.expiresAt > time) return entry.state === 'done' ? DONE : IN_FLIGHT;
-        entries.delete(key);
+      const held = entries.get(key);
+      if (held !== undefined) {
+        if (held.expiresAt > time) return held.done ? 'done' : 'in_flight';
+        remove(held);
       }
       if (entries.size >= maxEntries) makeRoom(time);
-      const token = nextToken();
-      write(key, { state: 'claimed', token, expiresAt: time + ttlMs });
-      return { state: 'claimed', token };
+      const expiresAt = time + ttlMs;
+      if (expiresAt < earliestExpiry) earliestExpiry = expiresAt;
+      const entry: Entry = { key, done: false, gone: false, expiresAt, token: undefined };
+      entries.set(key, entry);
+      return entry;
     },
 
-    async markDone(key, token, ttlMs) {
-      const entry = entries.get(key);
-      if (entry?.state !== 'claimed' || entry.token !== token) return;
-      write(key, { state: 'done', token, expiresAt: now() + ttlMs });
+    markDone(claim, ttlMs) {
+      const entry = claim as Entry;
+      if (entry.gone || entry.done) return;
+      entry.done = true;
+      entry.expiresAt = now() + ttlMs;
+      if (entry.expiresAt < earliestExpiry) earliestExpiry = entry.expiresAt;
+      doneQueue.push(entry);
+      // Items of entries removed since pile up when the store never fills: drop them.
+      if (doneQueue.length - head > 2 * maxEntries + 1024) {
+        doneQueue = doneQueue.slice(head).filter((one) => !one.gone);
+        head = 0;
+      }
     },
 
-    async release(key, token) {
-      const entry = entries.get(key);
-      if (entry?.state === 'claimed' && entry.token === token) entries.delete(key);
+    release(claim) {
+      const entry = claim as Entry;
+      if (!entry.gone && !entry.done) remove(entry);
     },
   };
+
+  /** The entry a token of the asynchronous interface stands for, while it is held. */
+  const owned = (key: string, token: string): Entry | undefined => {
+    const entry = entries.get(key);
+    return entry !== undefined && entry.token === token ? entry : undefined;
+  };
+
+  const store: DedupeStore = {
+    async claim(key, ttlMs) {
+      const claim = core.claim(key, ttlMs);
+      if (claim === 'done') return DONE;
+      if (claim === 'in_flight') return IN_FLIGHT;
+      const token = nextToken();
+      (claim as Entry).token = token;
+      return { state: 'claimed', token };
+    },
+    async markDone(key, token, ttlMs) {
+      const entry = owned(key, token);
+      if (entry !== undefined) core.markDone(entry, ttlMs);
+    },
+    async release(key, token) {
+      const entry = owned(key, token);
+      if (entry !== undefined) core.release(entry);
+    },
+  };
+  syncCores.set(store, core);
+  return store;
 }

@@ -192,6 +192,80 @@ describe('receive: a delivery in progress', () => {
     hung.resolve();
   });
 
+  it('does not let a delivery whose claim was taken over mark the key done', async () => {
+    let time = 0;
+    const store = createMemoryDedupeStore({ now: () => time });
+    const webhooks = createWebhooks({ dedupe: { store, claimTtlMs: 1_000 } });
+    const first = deferred();
+    const second = deferred();
+    const handler = vi
+      .fn()
+      .mockImplementationOnce(() => first.promise)
+      .mockImplementationOnce(() => second.promise);
+    webhooks.on('*', handler);
+
+    const late = webhooks.receive(REVIEW);
+    await tick();
+    time = 1_000;
+    const takeover = webhooks.receive(REVIEW);
+    await tick();
+    first.resolve();
+    await expect(late).resolves.toMatchObject({ duplicate: false });
+    // The second delivery still holds the key: it is in flight, not done.
+    await expect(webhooks.receive(REVIEW)).rejects.toBeInstanceOf(InFlightError);
+    second.resolve();
+    await expect(takeover).resolves.toMatchObject({ duplicate: false });
+    await expect(webhooks.receive(REVIEW)).resolves.toEqual(
+      expect.objectContaining({ duplicate: true }),
+    );
+    expect(handler).toHaveBeenCalledTimes(2);
+  });
+
+  it('does not let a failing delivery whose claim was taken over release the new claim', async () => {
+    let time = 0;
+    const store = createMemoryDedupeStore({ now: () => time });
+    const webhooks = createWebhooks({ dedupe: { store, claimTtlMs: 1_000 } });
+    const first = deferred();
+    const second = deferred();
+    webhooks.on(
+      '*',
+      vi
+        .fn()
+        .mockImplementationOnce(async () => {
+          await first.promise;
+          throw new Error('late failure');
+        })
+        .mockImplementationOnce(() => second.promise),
+    );
+
+    const late = webhooks.receive(REVIEW);
+    await tick();
+    time = 1_000;
+    const takeover = webhooks.receive(REVIEW);
+    await tick();
+    first.resolve();
+    await expect(late).rejects.toBeInstanceOf(HandlerError);
+    await expect(webhooks.receive(REVIEW)).rejects.toBeInstanceOf(InFlightError);
+    second.resolve();
+    await expect(takeover).resolves.toMatchObject({ duplicate: false });
+  });
+
+  it('shares one state between the router and direct calls of the store', async () => {
+    const store = createMemoryDedupeStore();
+    const webhooks = createWebhooks({ dedupe: { store } });
+    webhooks.on('*', () => {});
+    const { event } = await webhooks.receive(REVIEW);
+    await expect(store.claim(event.idempotencyKey, 1_000)).resolves.toEqual({ state: 'done' });
+
+    const other = await webhooks.receive(ENROLLED).then((result) => result.event);
+    const key = `${other.idempotencyKey}:direct`;
+    const claim = await store.claim(key, 60_000);
+    expect(claim.state).toBe('claimed');
+    await expect(store.claim(key, 60_000)).resolves.toEqual({ state: 'in_flight' });
+    await store.markDone(key, (claim as { token: string }).token, 60_000);
+    await expect(store.claim(key, 60_000)).resolves.toEqual({ state: 'done' });
+  });
+
   it('runs handlers exactly once for hundreds of simultaneous identical deliveries', async () => {
     const webhooks = createWebhooks();
     const handler = vi.fn(() => tick(5));

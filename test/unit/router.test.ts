@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { LAZY_HEADERS } from '../../src/router/lazy-headers.js';
 import {
   createWebhooks,
   EVENT_TYPES,
   HandlerError,
+  type HandlerContext,
   InvalidJsonError,
   InvalidOptionsError,
   InvalidPayloadError,
@@ -397,6 +399,40 @@ describe('handlers: event and context', () => {
     await webhooks.receive(REVIEW, { headers });
     headers['x-a'] = '2';
     expect(handler.mock.calls[0]?.[1].headers['x-a']).toBe('1');
+  });
+
+  it('copies the headers of an adapter only when a handler reads them, once', async () => {
+    const webhooks = createWebhooks({ dedupe: false });
+    const copy = vi.fn(() => ({ 'X-Delivery': 'abc', 'content-type': 'application/json' }));
+    const contexts: HandlerContext[] = [];
+    webhooks.on('*', (_event, context) => {
+      contexts.push(context);
+    });
+    const adapterContext = { clientIp: '10.0.0.1', [LAZY_HEADERS]: copy };
+    await webhooks.receive(REVIEW, adapterContext);
+    expect(copy).not.toHaveBeenCalled();
+    const [context] = contexts;
+    expect(context?.clientIp).toBe('10.0.0.1');
+    const headers = context!.headers;
+    expect(headers).toEqual({ 'x-delivery': 'abc', 'content-type': 'application/json' });
+    expect(Object.isFrozen(headers)).toBe(true);
+    expect(headers.constructor).toBeUndefined();
+    expect(context!.headers).toBe(headers);
+    expect(copy).toHaveBeenCalledTimes(1);
+  });
+
+  it('gives a frozen context whose fields cannot be changed', async () => {
+    const webhooks = createWebhooks();
+    let context: HandlerContext | undefined;
+    webhooks.on('*', (_event, given) => {
+      context = given;
+    });
+    await webhooks.receive(REVIEW, { headers: { 'X-A': '1' }, clientIp: '::1' });
+    expect(Object.isFrozen(context)).toBe(true);
+    expect(() => {
+      (context as { clientIp: string }).clientIp = 'x';
+    }).toThrow(TypeError);
+    expect(context).toMatchObject({ clientIp: '::1', headers: { 'x-a': '1' } });
   });
 });
 
