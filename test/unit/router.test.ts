@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { LAZY_HEADERS } from '../../src/router/lazy-headers.js';
 import {
   createWebhooks,
   EVENT_TYPES,
-  HandlerError,
   type HandlerContext,
+  HandlerError,
   InvalidJsonError,
   InvalidOptionsError,
   InvalidPayloadError,
@@ -16,6 +15,7 @@ import {
   type WebhookEvent,
   type WebhookName,
 } from '../../src/index.js';
+import { LAZY_HEADERS } from '../../src/router/lazy-headers.js';
 
 const fixturesDir = join(import.meta.dirname, '..', 'fixtures');
 const fixture = (name: string): string => readFileSync(join(fixturesDir, name), 'utf8');
