@@ -47,6 +47,11 @@ export function excerpt(value: string): string {
   return JSON.stringify(short);
 }
 
+/**
+ * The arguments a subclass gives {@link WebhookError} for `code`: the code and its status.
+ */
+const coded = <C extends WebhookErrorCode>(code: C): [C, number] => [code, HTTP_STATUS[code]];
+
 /** Options accepted by every {@link WebhookError} constructor. */
 export interface WebhookErrorOptions {
   /** The underlying error, kept for logs; never sent to the HTTP client. */
@@ -62,10 +67,12 @@ export interface WebhookErrorOptions {
  */
 export class WebhookError extends Error {
   override name: string = 'WebhookError';
+  // The fields below and those of the subclasses are declared only: each constructor sets
+  // them, and a class field would first define each as `undefined` for nothing.
   /** Stable machine-readable code. */
-  readonly code: WebhookErrorCode;
+  declare readonly code: WebhookErrorCode;
   /** Suggested HTTP status for a response to the sender. */
-  readonly status: number;
+  declare readonly status: number;
 
   constructor(
     code: WebhookErrorCode,
@@ -73,7 +80,7 @@ export class WebhookError extends Error {
     message: string,
     options?: WebhookErrorOptions,
   ) {
-    super(message, options && 'cause' in options ? { cause: options.cause } : undefined);
+    super(message, options);
     this.code = code;
     this.status = status;
   }
@@ -85,7 +92,7 @@ export class InvalidJsonError extends WebhookError {
   declare readonly code: 'invalid_json';
 
   constructor(message: string, options?: WebhookErrorOptions) {
-    super('invalid_json', HTTP_STATUS.invalid_json, message, options);
+    super(...coded('invalid_json'), message, options);
   }
 }
 
@@ -94,10 +101,10 @@ export class InvalidPayloadError extends WebhookError {
   override name = 'InvalidPayloadError' as const;
   declare readonly code: 'invalid_payload';
   /** Zod issues describing every problem found, with the path of each. */
-  readonly issues: readonly $ZodIssue[];
+  declare readonly issues: readonly $ZodIssue[];
 
   constructor(message: string, issues: readonly $ZodIssue[], options?: WebhookErrorOptions) {
-    super('invalid_payload', HTTP_STATUS.invalid_payload, message, options);
+    super(...coded('invalid_payload'), message, options);
     this.issues = issues;
   }
 }
@@ -108,7 +115,7 @@ export class InvalidTimestampError extends WebhookError {
   declare readonly code: 'invalid_timestamp';
 
   constructor(message: string, options?: WebhookErrorOptions) {
-    super('invalid_timestamp', HTTP_STATUS.invalid_timestamp, message, options);
+    super(...coded('invalid_timestamp'), message, options);
   }
 }
 
@@ -118,7 +125,7 @@ export class InvalidOptionsError extends WebhookError {
   declare readonly code: 'invalid_options';
 
   constructor(message: string, options?: WebhookErrorOptions) {
-    super('invalid_options', HTTP_STATUS.invalid_options, message, options);
+    super(...coded('invalid_options'), message, options);
   }
 }
 
@@ -127,15 +134,10 @@ export class PayloadTooLargeError extends WebhookError {
   override name = 'PayloadTooLargeError' as const;
   declare readonly code: 'payload_too_large';
   /** The configured limit, in bytes. */
-  readonly limit: number;
+  declare readonly limit: number;
 
   constructor(limit: number, options?: WebhookErrorOptions) {
-    super(
-      'payload_too_large',
-      HTTP_STATUS.payload_too_large,
-      `Body exceeds the limit of ${limit} bytes`,
-      options,
-    );
+    super(...coded('payload_too_large'), `Body exceeds the limit of ${limit} bytes`, options);
     this.limit = limit;
   }
 }
@@ -146,7 +148,7 @@ export class UnauthorizedError extends WebhookError {
   declare readonly code: 'unauthorized';
 
   constructor(message = 'Missing or invalid credentials', options?: WebhookErrorOptions) {
-    super('unauthorized', HTTP_STATUS.unauthorized, message, options);
+    super(...coded('unauthorized'), message, options);
   }
 }
 
@@ -156,7 +158,7 @@ export class ForbiddenError extends WebhookError {
   declare readonly code: 'forbidden';
 
   constructor(message = 'Client address not allowed', options?: WebhookErrorOptions) {
-    super('forbidden', HTTP_STATUS.forbidden, message, options);
+    super(...coded('forbidden'), message, options);
   }
 }
 
@@ -165,12 +167,11 @@ export class MethodNotAllowedError extends WebhookError {
   override name = 'MethodNotAllowedError' as const;
   declare readonly code: 'method_not_allowed';
   /** The method that was used. */
-  readonly method: string;
+  declare readonly method: string;
 
   constructor(method: string, options?: WebhookErrorOptions) {
     super(
-      'method_not_allowed',
-      HTTP_STATUS.method_not_allowed,
+      ...coded('method_not_allowed'),
       `Method ${excerpt(method)} not allowed; use POST`,
       options,
     );
@@ -183,15 +184,10 @@ export class InFlightError extends WebhookError {
   override name = 'InFlightError' as const;
   declare readonly code: 'in_flight';
   /** Seconds after which a retry is likely to succeed (the `Retry-After` header). */
-  readonly retryAfter: number;
+  declare readonly retryAfter: number;
 
   constructor(retryAfter = 1, options?: WebhookErrorOptions) {
-    super(
-      'in_flight',
-      HTTP_STATUS.in_flight,
-      'The same notification is still being processed',
-      options,
-    );
+    super(...coded('in_flight'), 'The same notification is still being processed', options);
     this.retryAfter = retryAfter;
   }
 }
@@ -202,7 +198,7 @@ export class HandlerError extends WebhookError {
   declare readonly code: 'handler_failed';
 
   constructor(cause: unknown, message = 'A webhook handler failed') {
-    super('handler_failed', HTTP_STATUS.handler_failed, message, { cause });
+    super(...coded('handler_failed'), message, { cause });
   }
 }
 
@@ -211,10 +207,10 @@ export class StoreUnavailableError extends WebhookError {
   override name = 'StoreUnavailableError' as const;
   declare readonly code: 'store_unavailable';
   /** Seconds after which a retry may succeed (the `Retry-After` header). */
-  readonly retryAfter: number;
+  declare readonly retryAfter: number;
 
   constructor(cause: unknown, retryAfter = 5) {
-    super('store_unavailable', HTTP_STATUS.store_unavailable, 'The webhook store is unavailable', {
+    super(...coded('store_unavailable'), 'The webhook store is unavailable', {
       cause,
     });
     this.retryAfter = retryAfter;

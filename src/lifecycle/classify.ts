@@ -3,7 +3,7 @@ import {
   normalizeStatus,
   type RequestStatus,
 } from '../payload/vocabulary.js';
-import { ASSUMED_TRANSITIONS, computeReachability, TRANSITIONS } from './graph.js';
+import { ASSUMED_TRANSITIONS, reachability, TRANSITIONS } from './graph.js';
 
 /**
  * What to do with a notification, given the request status already stored:
@@ -24,12 +24,6 @@ type Classifier = (
   incoming: { status: RequestStatus; occurredAt: Date },
 ) => TransitionVerdict;
 
-/** Milliseconds since the epoch, or `undefined` for a missing or invalid date. */
-function timeOf(date: Date | undefined): number | undefined {
-  const time = date?.getTime();
-  return time === undefined || Number.isNaN(time) ? undefined : time;
-}
-
 /**
  * Builds {@link classifyTransition} for a status graph.
  *
@@ -39,26 +33,24 @@ export function createClassifier(
   graph: Readonly<Record<KnownRequestStatus, readonly KnownRequestStatus[]>>,
   assumed: readonly (readonly [KnownRequestStatus, KnownRequestStatus])[] = ASSUMED_TRANSITIONS,
 ): Classifier {
-  const reachability = computeReachability(graph);
-  const reaches = (from: string, to: string): boolean => reachability.get(from)?.has(to) ?? false;
+  const reaches = reachability(graph);
   const documentedGraph = Object.fromEntries(
     Object.entries(graph).map(([from, next]) => [
       from,
       next.filter((to) => !assumed.some(([a, b]) => a === from && b === to)),
     ]),
   ) as unknown as Record<KnownRequestStatus, readonly KnownRequestStatus[]>;
-  const documented = computeReachability(documentedGraph);
-  const documentedReaches = (from: string, to: string): boolean =>
-    documented.get(from)?.has(to) ?? false;
+  const documentedReaches = reachability(documentedGraph);
 
   return (current, incoming) => {
     if (current == null) return 'apply';
     const from = normalizeStatus(current.status);
     const to = normalizeStatus(incoming.status);
-    const before = timeOf(current.occurredAt);
-    const after = timeOf(incoming.occurredAt);
-    const later = before !== undefined && after !== undefined && after > before;
-    const earlier = before !== undefined && after !== undefined && after < before;
+    // NaN for a missing or invalid date, which is neither later nor earlier than any time.
+    const before = current.occurredAt?.getTime() ?? NaN;
+    const after = incoming.occurredAt?.getTime() ?? NaN;
+    const later = after > before;
+    const earlier = after < before;
 
     // A status on a retry loop can genuinely happen again; the later visit must move the
     // stored time forward, or an older notification could then be applied over it.

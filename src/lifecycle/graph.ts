@@ -92,12 +92,12 @@ const successors: ReadonlyMap<string, readonly KnownRequestStatus[]> = /* @__PUR
 );
 
 /**
- * Every status reachable from each status of `graph` through one or more edges. A status
- * reaches itself only when it lies on a cycle.
+ * Whether one status reaches another in `graph` through one or more edges. A status reaches
+ * itself only when it lies on a cycle.
  *
  * @internal
  */
-export function computeReachability(graph: Graph): ReadonlyMap<string, ReadonlySet<string>> {
+export function reachability(graph: Graph): (from: string, to: string) => boolean {
   const reach = new Map<string, ReadonlySet<string>>();
   for (const start of Object.keys(graph)) {
     const seen = new Set<string>();
@@ -109,7 +109,7 @@ export function computeReachability(graph: Graph): ReadonlyMap<string, ReadonlyS
     }
     reach.set(start, seen);
   }
-  return reach;
+  return (from, to) => reach.get(from)?.has(to) ?? false;
 }
 
 /**

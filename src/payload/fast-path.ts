@@ -1,10 +1,7 @@
-import { MAX_CERTIFICATES } from './schema.js';
+import { DIGITS_ID, MAX_CERTIFICATES, NON_BLANK } from './schema.js';
 import { readTimestamp } from './timestamp.js';
 
 type Json = Record<string, unknown>;
-
-const NON_BLANK = /\S/;
-const DIGITS_ID = /^\s*\d{1,15}\s*$/;
 
 function isRecord(value: unknown): value is Json {
   // zod leaves an undeclared `__proto__` out of its copy: such a body goes the schema's way.
@@ -41,8 +38,7 @@ function isOptionalId(value: unknown): boolean {
 }
 
 function isOptionalSentAt(value: unknown): boolean {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0;
-  return isOptionalText(value);
+  return typeof value === 'number' ? isId(value) : isOptionalText(value);
 }
 
 /**

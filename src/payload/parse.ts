@@ -3,7 +3,6 @@ import {
   excerpt,
   InvalidJsonError,
   InvalidPayloadError,
-  InvalidTimestampError,
   isWebhookError,
   WebhookError,
 } from '../errors.js';
@@ -13,12 +12,14 @@ import {
   type CertificatePayload,
   detectFormat,
   type EnvelopePayload,
+  type EnvelopeRequestPayload,
   envelopeSchema,
   type LegacyPayload,
   legacySchema,
   MAX_CERTIFICATES,
+  type WebhookPayload,
 } from './schema.js';
-import { assertTimeZone, fieldsToDate, readTimestamp, type TimeZoneOptions } from './timestamp.js';
+import { assertTimeZone, type TimeZoneOptions, timestampToDate } from './timestamp.js';
 import { normalizeCertificateStatus, normalizeEventType, normalizeStatus } from './vocabulary.js';
 
 /** Options of {@link parseWebhook}. */
@@ -66,12 +67,7 @@ export function decodeBody(body: unknown): unknown {
 }
 
 function toInt(value: number | string | null | undefined): number | undefined {
-  if (value == null) return undefined;
-  return typeof value === 'number' ? value : Number(value);
-}
-
-function toText(value: string | null | undefined): string | undefined {
-  return value ?? undefined;
+  return value == null ? undefined : Number(value);
 }
 
 /**
@@ -82,10 +78,7 @@ function toDate(
   value: string | number | null | undefined,
   timeZone: string | undefined,
 ): Date | undefined {
-  if (value == null) return undefined;
-  const fields = readTimestamp(String(value));
-  if (typeof fields === 'string') throw new InvalidTimestampError(fields);
-  return fieldsToDate(fields, timeZone);
+  return value == null ? undefined : timestampToDate(String(value), timeZone);
 }
 
 const MAX_KEY_LENGTH = 200;
@@ -104,27 +97,6 @@ function hash(text: string, seed: number): string {
   return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
 }
 
-/**
- * The identity of a notification: what a redelivery repeats and another notification
- * changes. The time of the change (`date`) is preferred over `sent_at`, which a resend may
- * renew; certificate events of one request differ by event type and certificate state.
- */
-function idempotencyKey(
-  format: 'e' | 'l',
-  requestId: number | undefined,
-  registrationAuthority: number | undefined,
-  eventType: string | undefined,
-  status: string,
-  previousStatus: string | undefined,
-  time: string,
-  certificates: readonly Certificate[],
-): string {
-  let key = `${format}:${requestId ?? ''}:${registrationAuthority ?? ''}:${eventType ?? ''}:${status}:${previousStatus ?? ''}:${time}`;
-  for (const certificate of certificates)
-    key += `:${certificate.serialNumber}=${certificate.status}`;
-  return key.length <= MAX_KEY_LENGTH ? key : `h:${hash(key, 1)}${hash(key, 2)}`;
-}
-
 function toCertificate(certificate: CertificatePayload, timeZone: string | undefined): Certificate {
   return {
     status: normalizeCertificateStatus(certificate.status),
@@ -134,9 +106,25 @@ function toCertificate(certificate: CertificatePayload, timeZone: string | undef
   };
 }
 
-function fromEnvelope(payload: EnvelopePayload, timeZone: string | undefined): WebhookEvent {
-  const request = payload.request;
-  const eventType = payload.event_type == null ? undefined : normalizeEventType(payload.event_type);
+/** The event of a payload that the schema of `format` accepts. */
+function fromPayload(
+  payload: WebhookPayload,
+  format: 'envelope' | 'legacy',
+  timeZone: string | undefined,
+): WebhookEvent {
+  // A legacy payload reads like an envelope whose `request` holds its top-level status and
+  // ids, without event type or certificates.
+  const envelope = format === 'envelope' ? (payload as EnvelopePayload) : undefined;
+  const legacy = payload as LegacyPayload;
+  const request: EnvelopeRequestPayload = envelope
+    ? envelope.request
+    : {
+        status: legacy.status,
+        pk: legacy.request,
+        registration_authority: legacy.registration_authority,
+      };
+  const rawEventType = envelope?.event_type;
+  const eventType = rawEventType == null ? undefined : normalizeEventType(rawEventType);
   const status = normalizeStatus(request.status);
   const rawPrevious = payload.previous_status ?? request.previous_status;
   const previousStatus = rawPrevious == null ? undefined : normalizeStatus(rawPrevious);
@@ -145,65 +133,28 @@ function fromEnvelope(payload: EnvelopePayload, timeZone: string | undefined): W
   const registrationAuthority = toInt(request.registration_authority);
   const sentAt = toDate(payload.sent_at, timeZone);
   const changedAt = toDate(rawDate, timeZone);
-  const certificates = (payload.certificates ?? []).map((c) => toCertificate(c, timeZone));
+  const certificates = (envelope?.certificates ?? []).map((c) => toCertificate(c, timeZone));
+  // The identity of a notification: what a redelivery repeats and another notification
+  // changes. The time of the change (`date`) is preferred over `sent_at`, which a resend may
+  // renew; certificate events of one request differ by event type and certificate state.
+  let key = `${format[0]}:${requestId ?? ''}:${registrationAuthority ?? ''}:${eventType ?? ''}:${status}:${previousStatus ?? ''}:${rawDate?.trim() ?? String(payload.sent_at).trim()}`;
+  for (const certificate of certificates) {
+    key += `:${certificate.serialNumber}=${certificate.status}`;
+  }
   return {
-    format: 'envelope',
+    format,
     eventType,
     status,
     previousStatus,
     requestId,
     registrationAuthority,
-    profile: toText(request.profile),
-    scratchcard: toText(request.scratchcard),
+    profile: request.profile ?? undefined,
+    scratchcard: request.scratchcard ?? undefined,
     sentAt,
     changedAt,
     occurredAt: (changedAt ?? sentAt)!,
     certificates,
-    idempotencyKey: idempotencyKey(
-      'e',
-      requestId,
-      registrationAuthority,
-      eventType,
-      status,
-      previousStatus,
-      rawDate?.trim() ?? String(payload.sent_at).trim(),
-      certificates,
-    ),
-    payload,
-  };
-}
-
-function fromLegacy(payload: LegacyPayload, timeZone: string | undefined): WebhookEvent {
-  const status = normalizeStatus(payload.status);
-  const previousStatus =
-    payload.previous_status == null ? undefined : normalizeStatus(payload.previous_status);
-  const requestId = toInt(payload.request);
-  const registrationAuthority = toInt(payload.registration_authority);
-  const sentAt = toDate(payload.sent_at, timeZone);
-  const changedAt = toDate(payload.date, timeZone);
-  return {
-    format: 'legacy',
-    eventType: undefined,
-    status,
-    previousStatus,
-    requestId,
-    registrationAuthority,
-    profile: undefined,
-    scratchcard: undefined,
-    sentAt,
-    changedAt,
-    occurredAt: (changedAt ?? sentAt)!,
-    certificates: [],
-    idempotencyKey: idempotencyKey(
-      'l',
-      requestId,
-      registrationAuthority,
-      '',
-      status,
-      previousStatus,
-      payload.date?.trim() ?? String(payload.sent_at).trim(),
-      [],
-    ),
+    idempotencyKey: key.length <= MAX_KEY_LENGTH ? key : `h:${hash(key, 1)}${hash(key, 2)}`,
     payload,
   };
 }
@@ -222,12 +173,15 @@ export function fromCommonShape(
 ): WebhookEvent | undefined {
   if (!isCommonShape(value, format)) return undefined;
   try {
-    return format === 'envelope'
-      ? fromEnvelope(value as EnvelopePayload, timeZone)
-      : fromLegacy(value as LegacyPayload, timeZone);
+    return fromPayload(value as WebhookPayload, format, timeZone);
   } catch {
     return undefined;
   }
+}
+
+/** The error for a body that failed in an unforeseen way, such as a hostile getter. */
+function unreadable(cause: unknown): InvalidPayloadError {
+  return new InvalidPayloadError('Body could not be read as a notification', [], { cause });
 }
 
 function describeIssues(issues: readonly $ZodIssue[]): string {
@@ -253,8 +207,7 @@ function describeIssues(issues: readonly $ZodIssue[]): string {
  * ```
  */
 export function parseWebhook(body: WebhookBody, options?: ParseOptions): WebhookEvent {
-  const timeZone = options?.timeZone;
-  assertTimeZone(timeZone);
+  const timeZone = assertTimeZone(options?.timeZone);
   const value = decodeBody(body);
   const format = detectFormat(value);
   let issues: readonly $ZodIssue[];
@@ -273,18 +226,13 @@ export function parseWebhook(body: WebhookBody, options?: ParseOptions): Webhook
           message: `A notification lists at most ${MAX_CERTIFICATES} certificates, not ${listed.length}`,
         },
       ];
-    } else if (format === 'envelope') {
-      const result = envelopeSchema.safeParse(value);
-      if (result.success) return fromEnvelope(result.data, timeZone);
-      issues = result.error.issues;
     } else {
-      const result = legacySchema.safeParse(value);
-      if (result.success) return fromLegacy(result.data, timeZone);
+      const result = (format === 'envelope' ? envelopeSchema : legacySchema).safeParse(value);
+      if (result.success) return fromPayload(result.data, format, timeZone);
       issues = result.error.issues;
     }
   } catch (cause) {
-    if (isWebhookError(cause)) throw cause;
-    throw new InvalidPayloadError('Body could not be read as a notification', [], { cause });
+    throw isWebhookError(cause) ? cause : unreadable(cause);
   }
   throw new InvalidPayloadError(describeIssues(issues), issues);
 }
@@ -305,12 +253,7 @@ export function safeParseWebhook(body: unknown, options?: ParseOptions): SafePar
   } catch (error) {
     return {
       success: false,
-      error:
-        error instanceof WebhookError
-          ? error
-          : new InvalidPayloadError('Body could not be read as a notification', [], {
-              cause: error,
-            }),
+      error: error instanceof WebhookError ? error : unreadable(error),
     };
   }
 }

@@ -1,27 +1,44 @@
 import { z } from 'zod';
 import { readTimestamp } from './timestamp.js';
 
+/**
+ * Non-blank text, as a status or type must be; shared with the fast path.
+ *
+ * @internal
+ */
+export const NON_BLANK: RegExp = /\S/;
+
+/**
+ * A string id: up to 15 digits, so always a safe integer; shared with the fast path.
+ *
+ * @internal
+ */
+export const DIGITS_ID: RegExp = /^\s*\d{1,15}\s*$/;
+
 /** A status or type string: any non-blank text (unknown values are not errors). */
-const label = z.string().regex(/\S/, 'Expected a non-blank string');
+const label = z.string().regex(NON_BLANK, 'Expected a non-blank string');
+
+/** Adds an issue when a timestamp has a wrong format or is not a calendar time. */
+function checkTimestamp(value: string | number, ctx: z.RefinementCtx): void {
+  const time = readTimestamp(String(value));
+  if (typeof time === 'string') ctx.addIssue({ code: 'custom', message: time });
+}
 
 /** A provider timestamp, checked for format and calendar validity (not yet zoned). */
-const timestamp = z.string().superRefine((value, ctx) => {
-  const fields = readTimestamp(value);
-  if (typeof fields === 'string') ctx.addIssue({ code: 'custom', message: fields });
-});
+const timestamp = z.string().superRefine(checkTimestamp);
+
+/** A non-negative integer. */
+const natural = z.number().int().nonnegative();
 
 /** `sent_at`: 14 digits, also accepted as a JSON number. */
-const sentAt = z.union([z.string(), z.number().int().nonnegative()]).superRefine((value, ctx) => {
-  const fields = readTimestamp(String(value));
-  if (typeof fields === 'string') ctx.addIssue({ code: 'custom', message: fields });
-});
+const sentAt = z.union([z.string(), natural]).superRefine(checkTimestamp);
 
 /** An id: a non-negative safe integer, or a string of digits (one integration sends strings). */
 const id = z.union([
-  z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  natural.max(Number.MAX_SAFE_INTEGER),
   z
     .string()
-    .regex(/^\s*\d{1,15}\s*$/, 'Expected a number or a string of digits')
+    .regex(DIGITS_ID, 'Expected a number or a string of digits')
     .refine((value) => Number(value) <= Number.MAX_SAFE_INTEGER, 'Id is too large'),
 ]);
 

@@ -11,19 +11,7 @@ export interface TimeZoneOptions {
   timeZone?: string | undefined;
 }
 
-/** The fields of a timestamp as written, before any time zone is applied. */
-interface TimestampFields {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-  millisecond: number;
-  /** Minutes east of UTC when the timestamp carries an offset or `Z`. */
-  offset: number | undefined;
-}
-
+const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const MAX_LENGTH = 40;
@@ -36,10 +24,10 @@ function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
-/** The number written by the ASCII digits of `text` from `start` to `end`, or -1. */
-function digitsAt(text: string, start: number, end: number): number {
+/** The number written by the `length` ASCII digits of `text` from `start`, or -1. */
+function digitsAt(text: string, start: number, length = 2): number {
   let n = 0;
-  for (let i = start; i < end; i++) {
+  for (let i = start; i < start + length; i++) {
     const digit = text.charCodeAt(i) - 48;
     if (digit < 0 || digit > 9) return -1;
     n = n * 10 + digit;
@@ -48,11 +36,61 @@ function digitsAt(text: string, start: number, end: number): number {
 }
 
 /**
- * Reads the provider's two digit forms, `YYYYMMDDHHmmss` and `YYYYMMDD HH:mm:ss`, without a
- * regular expression: they are most timestamps, and read on every notification.
+ * Milliseconds since the epoch of a wall-clock time read as if it were UTC. Days are counted in
+ * integer arithmetic (Howard Hinnant's `days_from_civil`): several times faster than
+ * `Date.UTC`, and without its mapping of years 0-99 to 1900-1999.
  */
-function readDigitsForm(text: string): TimestampFields | undefined {
-  let time: number;
+function wallClock(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  millisecond = 0,
+): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra =
+    yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  const days = era * 146_097 + dayOfEra - 719_468;
+  return days * DAY + hour * HOUR + minute * MINUTE + second * 1000 + millisecond;
+}
+
+/**
+ * The instant of a timestamp's fields, or what is wrong with them: a wall-clock time in
+ * `timeZone` unless the timestamp carries an `offset` (minutes east of UTC).
+ */
+function instantOf(
+  timeZone: string | undefined,
+  offset: number | undefined,
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  millisecond = 0,
+): number | string {
+  if (month < 1 || month > 12) return `has month ${month}`;
+  if (day < 1 || day > daysInMonth(year, month)) {
+    return `has day ${day}, which month ${month} of ${year} does not have`;
+  }
+  if (hour > 23) return `has hour ${hour}`;
+  if (minute > 59) return `has minute ${minute}`;
+  if (second > 59) return `has second ${second}`;
+  const wall = wallClock(year, month, day, hour, minute, second, millisecond);
+  if (offset !== undefined) return wall - offset * MINUTE;
+  return isUtc(timeZone) ? wall : wall - zoneOffset(timeZone, wall);
+}
+
+/** The instant of a trimmed timestamp (see {@link readTimestamp}), or what is wrong with it. */
+function readInstant(text: string, timeZone: string | undefined): number | string {
+  // The provider's two digit forms, `YYYYMMDDHHmmss` and `YYYYMMDD HH:mm:ss`, are most
+  // timestamps, read on every notification: they are read without a regular expression.
+  let time = 0;
   if (text.length === 14) time = 8;
   else if (
     text.length === 17 &&
@@ -61,86 +99,75 @@ function readDigitsForm(text: string): TimestampFields | undefined {
     text.charCodeAt(14) === 58
   ) {
     time = 9;
-  } else return undefined;
-  const step = time === 8 ? 2 : 3;
-  const year = digitsAt(text, 0, 4);
-  const month = digitsAt(text, 4, 6);
-  const day = digitsAt(text, 6, 8);
-  const hour = digitsAt(text, time, time + 2);
-  const minute = digitsAt(text, time + step, time + step + 2);
-  const second = digitsAt(text, time + 2 * step, time + 2 * step + 2);
-  if ((year | month | day | hour | minute | second) < 0) return undefined;
-  return { year, month, day, hour, minute, second, millisecond: 0, offset: undefined };
+  }
+  if (time > 0) {
+    const step = time - 6;
+    const year = digitsAt(text, 0, 4);
+    const month = digitsAt(text, 4);
+    const day = digitsAt(text, 6);
+    const hour = digitsAt(text, time);
+    const minute = digitsAt(text, time + step);
+    const second = digitsAt(text, time + 2 * step);
+    if ((year | month | day | hour | minute | second) >= 0) {
+      return instantOf(timeZone, undefined, year, month, day, hour, minute, second);
+    }
+  }
+  const iso = ISO.exec(text);
+  if (!iso) return 'is not YYYYMMDDHHmmss, YYYYMMDD HH:mm:ss or ISO-8601 with a time';
+  const [
+    ,
+    year,
+    month,
+    day,
+    hour,
+    minute,
+    second = 0,
+    fraction = '',
+    zulu,
+    sign,
+    hours = 0,
+    minutes = 0,
+  ] = iso;
+  if (+hours > 23 || +minutes > 59) return 'has an impossible offset';
+  let offset: number | undefined;
+  if (zulu) offset = 0;
+  else if (sign) offset = (sign === '-' ? -1 : 1) * (+hours * 60 + +minutes);
+  return instantOf(
+    timeZone,
+    offset,
+    +year!,
+    +month!,
+    +day!,
+    +hour!,
+    +minute!,
+    +second,
+    // The fraction, truncated to the millisecond.
+    +`${fraction}00`.slice(0, 3),
+  );
 }
 
 /**
  * Reads a timestamp in one of the accepted forms, checking that it names a real calendar
- * time. Returns the fields, or a message saying what is wrong.
+ * time, as milliseconds since the epoch: one without an offset is read in `timeZone`.
+ * Returns a message saying what is wrong for an invalid one; throws only for an unknown zone.
  *
  * @internal
  */
-export function readTimestamp(value: string): TimestampFields | string {
-  const text = value.length <= MAX_LENGTH ? value.trim() : '';
-  let fields = readDigitsForm(text);
-  if (fields === undefined) {
-    const iso = ISO.exec(text);
-    if (!iso) {
-      return `Timestamp ${excerpt(value)} is not YYYYMMDDHHmmss, YYYYMMDD HH:mm:ss or ISO-8601 with a time`;
-    }
-    let offset: number | undefined;
-    if (iso[8]) offset = 0;
-    else if (iso[9]) {
-      const hours = +iso[10]!;
-      const minutes = iso[11] ? +iso[11] : 0;
-      if (hours > 23 || minutes > 59) return `Timestamp ${excerpt(value)} has an impossible offset`;
-      offset = (iso[9] === '-' ? -1 : 1) * (hours * 60 + minutes);
-    }
-    fields = {
-      year: +iso[1]!,
-      month: +iso[2]!,
-      day: +iso[3]!,
-      hour: +iso[4]!,
-      minute: +iso[5]!,
-      second: iso[6] ? +iso[6] : 0,
-      millisecond: iso[7] ? +iso[7].slice(0, 3).padEnd(3, '0') : 0,
-      offset,
-    };
-  }
-  const { year, month, day, hour, minute, second } = fields;
-  if (month < 1 || month > 12) return `Timestamp ${excerpt(value)} has month ${month}`;
-  if (day < 1 || day > daysInMonth(year, month)) {
-    return `Timestamp ${excerpt(value)} has day ${day}, which month ${month} of ${year} does not have`;
-  }
-  if (hour > 23) return `Timestamp ${excerpt(value)} has hour ${hour}`;
-  if (minute > 59) return `Timestamp ${excerpt(value)} has minute ${minute}`;
-  if (second > 59) return `Timestamp ${excerpt(value)} has second ${second}`;
-  return fields;
+export function readTimestamp(value: string, timeZone?: string): number | string {
+  const time = readInstant(value.length <= MAX_LENGTH ? value.trim() : '', timeZone);
+  return typeof time === 'string' ? `Timestamp ${excerpt(value)} ${time}` : time;
 }
 
 /**
- * Days from 1970-01-01 to a date of the proleptic Gregorian calendar, in integer arithmetic
- * (Howard Hinnant's `days_from_civil`): several times faster than `Date.UTC`, and without its
- * mapping of years 0-99 to 1900-1999.
+ * {@link readTimestamp} as a `Date`, throwing {@link InvalidTimestampError} for an invalid
+ * timestamp.
+ *
+ * @internal
  */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
-  const dayOfEra =
-    yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146_097 + dayOfEra - 719_468;
-}
-
-/** Milliseconds since the epoch of the fields read as if they were UTC. */
-function wallClock(f: TimestampFields): number {
-  return (
-    daysFromCivil(f.year, f.month, f.day) * DAY +
-    f.hour * HOUR +
-    f.minute * 60_000 +
-    f.second * 1000 +
-    f.millisecond
-  );
+export function timestampToDate(value: string, timeZone: string | undefined): Date {
+  const time = readTimestamp(value, timeZone);
+  if (typeof time === 'string') throw new InvalidTimestampError(time);
+  return new Date(time);
 }
 
 const MAX_ZONES = 64;
@@ -148,8 +175,9 @@ const MAX_CACHED_HOURS = 8_760;
 const formatters = new Map<string, Intl.DateTimeFormat>();
 const hourOffsets = new Map<string, Map<number, number>>();
 
-function isUtc(timeZone: string): boolean {
-  return timeZone === 'UTC' || timeZone === 'Etc/UTC';
+/** Whether `timeZone` is UTC, which needs no formatter; `undefined` stands for it. */
+function isUtc(timeZone: string | undefined): timeZone is 'UTC' | 'Etc/UTC' | undefined {
+  return timeZone === undefined || timeZone === 'UTC' || timeZone === 'Etc/UTC';
 }
 
 /** A cached formatter for `timeZone`; throws {@link InvalidOptionsError} for an unknown zone. */
@@ -169,7 +197,7 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
       era: 'short',
     });
   } catch (cause) {
-    throw new InvalidOptionsError(`Unknown time zone ${excerpt(String(timeZone))}`, { cause });
+    throw new InvalidOptionsError(`Unknown time zone ${excerpt(timeZone)}`, { cause });
   }
   if (formatters.size >= MAX_ZONES) formatters.clear();
   formatters.set(timeZone, formatter);
@@ -178,64 +206,36 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
 
 /**
  * Throws {@link InvalidOptionsError} unless `timeZone` is a time zone this runtime knows.
+ * Returns it.
  *
  * @internal
  */
-export function assertTimeZone(timeZone: string | undefined): void {
-  if (timeZone === undefined || isUtc(timeZone)) return;
-  if (typeof timeZone !== 'string') {
-    throw new InvalidOptionsError(
-      'timeZone must be an IANA time zone name such as "Europe/Madrid"',
-    );
+export function assertTimeZone(timeZone: string | undefined): string | undefined {
+  if (!isUtc(timeZone)) {
+    if (typeof timeZone !== 'string') {
+      throw new InvalidOptionsError(
+        'timeZone must be an IANA time zone name such as "Europe/Madrid"',
+      );
+    }
+    formatterFor(timeZone);
   }
-  formatterFor(timeZone);
+  return timeZone;
 }
 
 /** Offset of `timeZone` from UTC at instant `epoch`, in milliseconds. */
 function offsetAt(formatter: Intl.DateTimeFormat, epoch: number): number {
   const whole = Math.floor(epoch / 1000) * 1000;
-  let year = 0;
-  let month = 0;
-  let day = 0;
-  let hour = 0;
-  let minute = 0;
-  let second = 0;
-  let bc = false;
-  for (const part of formatter.formatToParts(whole)) {
-    switch (part.type) {
-      case 'year':
-        year = +part.value;
-        break;
-      case 'month':
-        month = +part.value;
-        break;
-      case 'day':
-        day = +part.value;
-        break;
-      case 'hour':
-        hour = +part.value;
-        break;
-      case 'minute':
-        minute = +part.value;
-        break;
-      case 'second':
-        second = +part.value;
-        break;
-      case 'era':
-        bc = part.value.startsWith('B');
-        break;
-    }
-  }
-  const local = wallClock({
-    year: bc ? 1 - year : year,
-    month,
-    day,
-    hour,
-    minute,
-    second,
-    millisecond: 0,
-    offset: undefined,
-  });
+  const parts: Record<string, string> = {};
+  for (const { type, value } of formatter.formatToParts(whole)) parts[type] = value;
+  const year = +parts.year!;
+  const local = wallClock(
+    parts.era?.startsWith('B') ? 1 - year : year,
+    +parts.month!,
+    +parts.day!,
+    +parts.hour!,
+    +parts.minute!,
+    +parts.second!,
+  );
   return local - whole;
 }
 
@@ -281,18 +281,6 @@ function zoneOffset(timeZone: string, wall: number): number {
 }
 
 /**
- * Converts checked timestamp fields to a `Date` in `timeZone`.
- *
- * @internal
- */
-export function fieldsToDate(fields: TimestampFields, timeZone: string | undefined): Date {
-  const wall = wallClock(fields);
-  if (fields.offset !== undefined) return new Date(wall - fields.offset * 60_000);
-  if (timeZone === undefined || isUtc(timeZone)) return new Date(wall);
-  return new Date(wall - zoneOffset(timeZone, wall));
-}
-
-/**
  * Reads one of the provider's timestamps as an instant.
  *
  * Accepts `YYYYMMDDHHmmss` (`sent_at`), `YYYYMMDD HH:mm:ss` (certificate validity) and
@@ -310,17 +298,12 @@ export function fieldsToDate(fields: TimestampFields, timeZone: string | undefin
  * ```
  */
 export function parseTimestamp(value: string, options?: TimeZoneOptions): Date {
-  const timeZone = options?.timeZone;
-  assertTimeZone(timeZone);
+  const timeZone = assertTimeZone(options?.timeZone);
   if (typeof value !== 'string') {
     throw new InvalidTimestampError(`Timestamp must be a string, received ${typeof value}`);
   }
-  const fields = readTimestamp(value);
-  if (typeof fields === 'string') throw new InvalidTimestampError(fields);
-  return fieldsToDate(fields, timeZone);
+  return timestampToDate(value, timeZone);
 }
-
-const pad = (value: number, length = 2): string => String(value).padStart(length, '0');
 
 /**
  * Writes an instant as the provider's 14-digit `sent_at` (`YYYYMMDDHHmmss`) in
@@ -335,25 +318,17 @@ const pad = (value: number, length = 2): string => String(value).padStart(length
  * ```
  */
 export function formatSentAt(date: Date, options?: TimeZoneOptions): string {
-  const timeZone = options?.timeZone;
-  assertTimeZone(timeZone);
-  const epoch = date instanceof Date ? date.getTime() : Number.NaN;
+  const timeZone = assertTimeZone(options?.timeZone);
+  const epoch = date instanceof Date ? date.getTime() : NaN;
   if (Number.isNaN(epoch)) throw new InvalidTimestampError('formatSentAt needs a valid Date');
-  const local = new Date(
-    timeZone === undefined || isUtc(timeZone)
-      ? epoch
-      : epoch + offsetAt(formatterFor(timeZone), epoch),
-  );
+  const local = new Date(isUtc(timeZone) ? epoch : epoch + offsetAt(formatterFor(timeZone), epoch));
   const year = local.getUTCFullYear();
-  if (year < 0 || year > 9999) {
-    throw new InvalidTimestampError(`Year ${year} cannot be written as YYYYMMDDHHmmss`);
+  // Written negatively so that an instant the zone's offset moves out of the Date range
+  // (its year is NaN) is refused too.
+  if (!(year >= 0 && year <= 9999)) {
+    const which = Number.isNaN(year) ? 'out of range' : year;
+    throw new InvalidTimestampError(`Year ${which} cannot be written as YYYYMMDDHHmmss`);
   }
-  return (
-    pad(year, 4) +
-    pad(local.getUTCMonth() + 1) +
-    pad(local.getUTCDate()) +
-    pad(local.getUTCHours()) +
-    pad(local.getUTCMinutes()) +
-    pad(local.getUTCSeconds())
-  );
+  // A year of 0-9999 has four digits in ISO-8601: its digits up to the second are the text.
+  return local.toISOString().slice(0, 19).replace(/\D/g, '');
 }

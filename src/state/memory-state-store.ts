@@ -1,5 +1,5 @@
 import { InvalidOptionsError } from '../errors.js';
-import type { RequestState, StateStore } from './state-store.js';
+import type { StateStore } from './state-store.js';
 
 /**
  * Options of {@link createMemoryStateStore}.
@@ -24,11 +24,6 @@ interface Entry {
   readonly status: string;
   readonly time: number;
 }
-
-const copy = (entry: Entry): RequestState => ({
-  status: entry.status,
-  occurredAt: new Date(entry.time),
-});
 
 /**
  * Creates a {@link StateStore} that keeps the lifecycle state of requests in memory: the
@@ -57,7 +52,9 @@ export function createMemoryStateStore(options: MemoryStateStoreOptions = {}): S
   return {
     async get(requestId) {
       const entry = entries.get(requestId);
-      return entry === undefined ? undefined : copy(entry);
+      return entry === undefined
+        ? undefined
+        : { status: entry.status, occurredAt: new Date(entry.time) };
     },
 
     async compareAndSet(requestId, expected, next) {
@@ -70,10 +67,8 @@ export function createMemoryStateStore(options: MemoryStateStoreOptions = {}): S
             entry.time === expected.occurredAt.getTime();
       if (!matches) return false;
       entries.delete(requestId);
-      if (entries.size >= maxEntries) {
-        const oldest = entries.keys().next();
-        if (oldest.done !== true) entries.delete(oldest.value);
-      }
+      // Full, so not empty (`maxEntries` is at least 1): forget the least recently written.
+      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
       entries.set(requestId, { status: next.status, time: next.occurredAt.getTime() });
       return true;
     },

@@ -204,6 +204,10 @@ describe('formatSentAt', () => {
     expect(() => formatSentAt(new Date(Number.NaN))).toThrow(InvalidTimestampError);
     expect(() => formatSentAt('2025' as unknown as Date)).toThrow(InvalidTimestampError);
     expect(() => formatSentAt(new Date('+010000-01-01T00:00:00Z'))).toThrow(/Year 10000/);
+    // The last instant a Date holds, moved past it by a zone ahead of UTC.
+    expect(() => formatSentAt(new Date(8.64e15), { timeZone: 'Asia/Tokyo' })).toThrow(
+      /Year out of range cannot be written/,
+    );
     expect(() => formatSentAt(new Date('-000001-01-01T00:00:00Z'))).toThrow(InvalidTimestampError);
   });
 
