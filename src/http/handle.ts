@@ -9,8 +9,8 @@ import {
 } from '../errors.js';
 import type { WebhookEvent } from '../payload/event.js';
 import type { WebhookBody } from '../payload/parse.js';
+import { ADAPTER_CONTEXT, type MarkedContext } from '../router/adapter-context.js';
 import type { ReceiveContext, ReceiveResult } from '../router/create-webhooks.js';
-import { LAZY_HEADERS, type LazyHeadersContext } from '../router/lazy-headers.js';
 import { type AuthOptions, authenticate, clientAddress, resolveAuth } from './auth.js';
 import { ClientGoneError, checkDeclaredLength, DEFAULT_MAX_BODY_BYTES } from './body.js';
 
@@ -147,17 +147,21 @@ function errorResponse(error: WebhookError, challenge: string | undefined): Adap
 }
 
 /**
- * What an adapter tells the router about a request. The headers, less those carrying
- * credentials, are copied when first read: by a handler, through the router.
+ * What an adapter tells the router about a request, computed when first read: the headers
+ * less those carrying credentials, and the client's address.
  */
-class AdapterContext implements ReceiveContext, LazyHeadersContext {
-  readonly clientIp: string | undefined;
+class AdapterContext implements ReceiveContext, MarkedContext {
+  readonly [ADAPTER_CONTEXT] = true;
   readonly #request: AdapterRequest;
   #headers: Record<string, string> | undefined;
+  #clientIp: string | undefined;
+  #resolved: boolean;
 
-  constructor(request: AdapterRequest, clientIp: string | undefined) {
+  /** `resolved`: whether `clientIp` is already known (authentication needed it). */
+  constructor(request: AdapterRequest, clientIp: string | undefined, resolved: boolean) {
     this.#request = request;
-    this.clientIp = clientIp;
+    this.#clientIp = clientIp;
+    this.#resolved = resolved;
   }
 
   get headers(): Record<string, string> {
@@ -165,8 +169,12 @@ class AdapterContext implements ReceiveContext, LazyHeadersContext {
     return this.#headers;
   }
 
-  [LAZY_HEADERS](): Record<string, string> {
-    return this.headers;
+  get clientIp(): string | undefined {
+    if (!this.#resolved) {
+      this.#clientIp = this.#request.socketAddress;
+      this.#resolved = true;
+    }
+    return this.#clientIp;
   }
 }
 
@@ -204,8 +212,12 @@ export function createRequestHandler(
 
   return async (request) => {
     if (request.method !== 'POST') return fail(new MethodNotAllowedError(request.method));
-    const clientIp =
-      auth.trustProxy === false
+    // The client's address is looked up now when an allow-list or a proxy needs it, otherwise
+    // only if a handler reads it.
+    const resolved = auth.allowIps !== undefined || auth.trustProxy !== false;
+    const clientIp = !resolved
+      ? undefined
+      : auth.trustProxy === false
         ? request.socketAddress
         : clientAddress(auth.trustProxy, request.socketAddress, request.header('x-forwarded-for'));
     let body: WebhookBody;
@@ -224,7 +236,7 @@ export function createRequestHandler(
       );
     }
     try {
-      const result = await webhooks.receive(body, new AdapterContext(request, clientIp));
+      const result = await webhooks.receive(body, new AdapterContext(request, clientIp, resolved));
       return result.duplicate ? OK_DUPLICATE : OK;
     } catch (error) {
       return fail(isWebhookError(error) ? error : new HandlerError(error));

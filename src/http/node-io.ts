@@ -67,49 +67,62 @@ interface ParsedRequest extends IncomingMessage {
  *
  * @internal
  */
-export async function readParsedOrNodeBody(
-  req: ParsedRequest,
-  limit: number,
-): Promise<WebhookBody> {
+export function readParsedOrNodeBody(req: ParsedRequest, limit: number): Promise<WebhookBody> {
   // The usual case: nothing read the stream yet.
   if (req._body !== true && !req.readableEnded) return readNodeBody(req, limit);
-  const parsed = takeParsedBody(
-    {
-      consumed: true,
-      body: req.body,
-      contentType: req.headers['content-type'],
-      contentLength: req.headers['content-length'],
-    },
-    limit,
-  );
-  return parsed ?? readNodeBody(req, limit);
+  try {
+    const parsed = takeParsedBody(
+      {
+        consumed: true,
+        body: req.body,
+        contentType: req.headers['content-type'],
+        contentLength: req.headers['content-length'],
+      },
+      limit,
+    );
+    return parsed === undefined ? readNodeBody(req, limit) : Promise.resolve(parsed);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /**
- * Presents a Node request to the shared core. The body is read with
+ * A Node request as the shared core sees it. The body is read with
  * {@link readParsedOrNodeBody}, so a body parser mounted earlier does no harm.
- *
- * @internal
  */
-export function nodeRequest(req: ParsedRequest): AdapterRequest {
-  return {
-    method: req.method ?? 'GET',
-    url: req.originalUrl ?? req.url ?? '/',
-    header(name) {
-      const value = req.headers[name];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
-    headers(omit) {
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) {
-        if (value === undefined || omit.has(name)) continue;
-        headers[name] = Array.isArray(value) ? value.join(', ') : value;
-      }
-      return headers;
-    },
-    socketAddress: req.socket?.remoteAddress,
-    readBody: (limit) => readParsedOrNodeBody(req, limit),
-  };
+class NodeRequest implements AdapterRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly #req: ParsedRequest;
+
+  constructor(req: ParsedRequest) {
+    this.#req = req;
+    this.method = req.method ?? 'GET';
+    this.url = req.originalUrl ?? req.url ?? '/';
+  }
+
+  header(name: string): string | undefined {
+    const value = this.#req.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  headers(omit: ReadonlySet<string>): Record<string, string> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(this.#req.headers)) {
+      if (value === undefined || omit.has(name)) continue;
+      headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    return headers;
+  }
+
+  /** Looked up when read: Node asks the operating system for it the first time. */
+  get socketAddress(): string | undefined {
+    return this.#req.socket?.remoteAddress;
+  }
+
+  readBody(limit: number): Promise<WebhookBody> {
+    return readParsedOrNodeBody(this.#req, limit);
+  }
 }
 
 /**
@@ -124,17 +137,19 @@ function writeNodeResponse(res: ServerResponse, response: AdapterResponse): void
 }
 
 /**
- * Runs the shared core on a Node request and writes its answer; when the client left
- * mid-body there is nobody to answer, and the response is destroyed.
+ * Runs the shared core on a Node request and writes its answer, then resolves `result`; when
+ * the client left mid-body there is nobody to answer, and the response is destroyed.
  *
  * @internal
  */
-export async function respondNode(
+export async function respondNode<T>(
   handle: (request: AdapterRequest) => Promise<AdapterResponse | undefined>,
   req: IncomingMessage,
   res: ServerResponse,
-): Promise<void> {
-  const response = await handle(nodeRequest(req));
+  result: T,
+): Promise<T> {
+  const response = await handle(new NodeRequest(req));
   if (response) writeNodeResponse(res, response);
   else if (!res.writableEnded) res.destroy();
+  return result;
 }

@@ -13,9 +13,9 @@ import { assertTimeZone } from '../payload/timestamp.js';
 import { createMemoryStateStore } from '../state/memory-state-store.js';
 import type { SkippableTransition, StateOptions } from '../state/state-options.js';
 import type { RequestState, StateStore } from '../state/state-store.js';
+import { ADAPTER_CONTEXT, type MarkedContext } from './adapter-context.js';
 import type { ClaimResult, DedupeStore } from './dedupe-store.js';
 import { createKeyedQueue } from './keyed-queue.js';
-import { LAZY_HEADERS, type LazyHeadersContext } from './lazy-headers.js';
 import {
   createMemoryDedupeStore,
   type SyncClaim,
@@ -253,6 +253,8 @@ const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_CLAIM_TTL_MS = 5 * 60 * 1000;
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
 const NO_HANDLERS: readonly Registration[] = [];
+/** The outcome of handling a notification whose lifecycle is not tracked. */
+const NOT_TRACKED: [undefined, false] = [undefined, false];
 
 /** A delivery's hold on its key: the in-memory store's own claim, or another store's token. */
 type Claim = SyncClaim | string;
@@ -371,35 +373,39 @@ function lowerCaseHeaders(
 class DeliveryContext implements HandlerContext {
   readonly idempotencyKey: string;
   readonly receivedAt: Date;
-  readonly clientIp: string | undefined;
   readonly transition: TransitionVerdict | undefined;
   readonly previous: RequestState | undefined;
-  readonly #source: (ReceiveContext & LazyHeadersContext) | undefined;
+  /** An adapter's context, read when a handler reads `headers` or `clientIp`. */
+  readonly #source: ReceiveContext | undefined;
   #headers: Readonly<Record<string, string>> | undefined;
+  #clientIp: string | undefined;
 
   constructor(
     idempotencyKey: string,
     receivedAt: Date,
-    source: (ReceiveContext & LazyHeadersContext) | undefined,
+    source: (ReceiveContext & MarkedContext) | undefined,
     transition: TransitionVerdict | undefined,
     previous: RequestState | undefined,
   ) {
     this.idempotencyKey = idempotencyKey;
     this.receivedAt = receivedAt;
-    this.clientIp = source?.clientIp;
     this.transition = transition;
     this.previous = previous;
-    this.#source = source;
-    // An adapter's headers are copied when a handler first reads them (most never do); a
-    // caller's at once, so that it may reuse its object.
-    if (typeof source?.[LAZY_HEADERS] !== 'function')
+    if (source?.[ADAPTER_CONTEXT] === true) this.#source = source;
+    else {
       this.#headers = lowerCaseHeaders(source?.headers);
+      this.#clientIp = source?.clientIp;
+    }
     Object.freeze(this);
   }
 
   get headers(): Readonly<Record<string, string>> {
-    this.#headers ??= lowerCaseHeaders(this.#source![LAZY_HEADERS]!());
+    this.#headers ??= lowerCaseHeaders(this.#source!.headers);
     return this.#headers;
+  }
+
+  get clientIp(): string | undefined {
+    return this.#source === undefined ? this.#clientIp : this.#source.clientIp;
   }
 }
 
@@ -490,20 +496,39 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
     );
   };
 
-  const runHandlers = async (event: WebhookEvent, context: HandlerContext): Promise<void> => {
-    const list = matching(event);
+  /**
+   * Runs the handlers from the `from`-th matching one on, each after the previous one
+   * settled; returns a promise only once a handler returned one, so that synchronous
+   * handlers cost no turn of the event loop. Throws or rejects with a HandlerError.
+   */
+  const runHandlers = (
+    event: WebhookEvent,
+    context: HandlerContext,
+    list: readonly Registration[] = matching(event),
+    from = 0,
     // A function registered under several names, matched through more than one, runs once.
-    const ran = list.length > 1 ? new Set<WebhookHandler>() : undefined;
-    for (const registration of list) {
-      if (!registration.active || ran?.has(registration.handler)) continue;
-      ran?.add(registration.handler);
+    ran: Set<WebhookHandler> | undefined = list.length > 1 ? new Set() : undefined,
+  ): Promise<void> | undefined => {
+    for (let index = from; index < list.length; index++) {
+      const { active, handler } = list[index]!;
+      if (!active || ran?.has(handler)) continue;
+      ran?.add(handler);
+      let result: unknown;
       try {
-        const result: unknown = registration.handler(event, context);
-        if (isThenable(result)) await result;
+        result = handler(event, context);
       } catch (cause) {
         throw new HandlerError(cause);
       }
+      if (isThenable(result)) {
+        return Promise.resolve(result).then(
+          () => runHandlers(event, context, list, index + 1, ran),
+          (cause: unknown) => {
+            throw new HandlerError(cause);
+          },
+        );
+      }
     }
+    return undefined;
   };
 
   const release = async (key: string, claim: Claim): Promise<void> => {
@@ -590,19 +615,16 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
       };
 
       const requestId = state === undefined ? undefined : event.requestId;
-      const handle = async (): Promise<[TransitionVerdict | undefined, boolean] | WebhookError> => {
+      /** Handles a notification whose lifecycle is tracked. */
+      const handle = async (): Promise<[TransitionVerdict, boolean] | WebhookError> => {
         let previous: RequestState | undefined;
-        let transition: TransitionVerdict | undefined;
-        if (state !== undefined && requestId !== undefined) {
-          try {
-            previous = toRequestState(await state.store.get(requestId));
-          } catch (cause) {
-            return new StoreUnavailableError(cause);
-          }
-          transition = classifyTransition(previous, event);
+        try {
+          previous = toRequestState(await state!.store.get(requestId!));
+        } catch (cause) {
+          return new StoreUnavailableError(cause);
         }
-        const skipped = transition !== undefined && state!.skip.has(transition);
-        if (skipped) return [transition, true];
+        const transition = classifyTransition(previous, event);
+        if (state!.skip.has(transition)) return [transition, true];
         const handlerContext = new DeliveryContext(key, receivedAt, context, transition, previous);
         try {
           await runHandlers(event, handlerContext);
@@ -621,10 +643,19 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
       };
       // Within this process, the notifications of one request are handled one at a time, so
       // that each verdict is computed against the state its predecessor left.
-      const outcome =
-        requestId === undefined
-          ? await handle()
-          : await requestQueue.run(requestId, lockWaitMs, handle);
+      let outcome: [TransitionVerdict | undefined, boolean] | WebhookError = NOT_TRACKED;
+      if (requestId !== undefined) outcome = await requestQueue.run(requestId, lockWaitMs, handle);
+      else {
+        // Nothing to track: the handlers alone.
+        try {
+          await runHandlers(
+            event,
+            new DeliveryContext(key, receivedAt, context, undefined, undefined),
+          );
+        } catch (error) {
+          outcome = error as HandlerError;
+        }
+      }
       if (!Array.isArray(outcome)) return fail(outcome);
       const [transition, skipped] = outcome;
 

@@ -320,6 +320,13 @@ describeMatrix('adapters: one behaviour', (setup) => {
     expectOk(await post(setup, REVIEW), true);
   });
 
+  it('gives handlers the client address without any auth option, also once answered', async () => {
+    const { calls } = serve(setup);
+    expectOk(await post(setup, REVIEW, { from: 6 }));
+    expectOk(await post(setup, APPROVED, { from: 4 }));
+    expect(calls.map((call) => call.context.clientIp)).toEqual(['::1', '127.0.0.1']);
+  });
+
   it('gives handlers the headers without credentials or cookies', async () => {
     const { calls } = serve(setup, {
       auth: { basic: { username: 'uanataca', password: 'pw-secret' } },

@@ -15,7 +15,7 @@ import {
   type WebhookEvent,
   type WebhookName,
 } from '../../src/index.js';
-import { LAZY_HEADERS } from '../../src/router/lazy-headers.js';
+import { ADAPTER_CONTEXT } from '../../src/router/adapter-context.js';
 
 const fixturesDir = join(import.meta.dirname, '..', 'fixtures');
 const fixture = (name: string): string => readFileSync(join(fixturesDir, name), 'utf8');
@@ -401,18 +401,29 @@ describe('handlers: event and context', () => {
     expect(handler.mock.calls[0]?.[1].headers['x-a']).toBe('1');
   });
 
-  it('copies the headers of an adapter only when a handler reads them, once', async () => {
+  it("reads an adapter's headers and client address only when a handler does, once", async () => {
     const webhooks = createWebhooks({ dedupe: false });
     const copy = vi.fn(() => ({ 'X-Delivery': 'abc', 'content-type': 'application/json' }));
+    const address = vi.fn(() => '10.0.0.1');
     const contexts: HandlerContext[] = [];
     webhooks.on('*', (_event, context) => {
       contexts.push(context);
     });
-    const adapterContext = { clientIp: '10.0.0.1', [LAZY_HEADERS]: copy };
+    const adapterContext = {
+      [ADAPTER_CONTEXT]: true,
+      get headers() {
+        return copy();
+      },
+      get clientIp() {
+        return address();
+      },
+    };
     await webhooks.receive(REVIEW, adapterContext);
     expect(copy).not.toHaveBeenCalled();
+    expect(address).not.toHaveBeenCalled();
     const [context] = contexts;
     expect(context?.clientIp).toBe('10.0.0.1');
+    expect(address).toHaveBeenCalledTimes(1);
     const headers = context!.headers;
     expect(headers).toEqual({ 'x-delivery': 'abc', 'content-type': 'application/json' });
     expect(Object.isFrozen(headers)).toBe(true);
