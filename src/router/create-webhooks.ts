@@ -253,8 +253,13 @@ const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_CLAIM_TTL_MS = 5 * 60 * 1000;
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
 const NO_HANDLERS: readonly Registration[] = [];
+/**
+ * How handling went: the verdict and whether `state.skip` skipped the handlers, or the
+ * error to reject with.
+ */
+type Outcome = readonly [TransitionVerdict | undefined, boolean] | WebhookError;
 /** The outcome of handling a notification whose lifecycle is not tracked. */
-const NOT_TRACKED: [undefined, false] = [undefined, false];
+const NOT_TRACKED: Outcome = [undefined, false];
 
 /** A delivery's hold on its key: the in-memory store's own claim, or another store's token. */
 type Claim = SyncClaim | string;
@@ -540,6 +545,49 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
     }
   };
 
+  /** Releases the delivery's claim, if it holds one, and rejects with `error`. */
+  const fail = async (
+    error: WebhookError,
+    event: WebhookEvent,
+    claim: Claim | undefined,
+  ): Promise<never> => {
+    if (claim !== undefined) await release(event.idempotencyKey, claim);
+    throw report(error, event);
+  };
+
+  /** Handles a notification whose lifecycle is tracked: classify, run, store. */
+  const handleTracked = async (
+    tracking: ResolvedState,
+    requestId: number,
+    event: WebhookEvent,
+    receivedAt: Date,
+    context: ReceiveContext | undefined,
+  ): Promise<Outcome> => {
+    let previous: RequestState | undefined;
+    try {
+      previous = toRequestState(await tracking.store.get(requestId));
+    } catch (cause) {
+      return new StoreUnavailableError(cause);
+    }
+    const transition = classifyTransition(previous, event);
+    if (tracking.skip.has(transition)) return [transition, true];
+    const key = event.idempotencyKey;
+    try {
+      await runHandlers(event, new DeliveryContext(key, receivedAt, context, transition, previous));
+    } catch (error) {
+      return error as HandlerError;
+    }
+    if (transition === 'apply') {
+      const next = Object.freeze({ status: event.status, occurredAt: event.occurredAt });
+      try {
+        await applyState(tracking.store, requestId, previous, next);
+      } catch (cause) {
+        return new StoreUnavailableError(cause);
+      }
+    }
+    return [transition, false];
+  };
+
   return {
     on(name, handler) {
       const names: readonly unknown[] = typeof name === 'string' ? [name] : name;
@@ -609,43 +657,15 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
         if (state === 'in_flight') throw report(new InFlightError(), event);
       }
 
-      const fail = async (error: WebhookError): Promise<never> => {
-        if (claim !== undefined) await release(key, claim);
-        throw report(error, event);
-      };
-
       const requestId = state === undefined ? undefined : event.requestId;
-      /** Handles a notification whose lifecycle is tracked. */
-      const handle = async (): Promise<[TransitionVerdict, boolean] | WebhookError> => {
-        let previous: RequestState | undefined;
-        try {
-          previous = toRequestState(await state!.store.get(requestId!));
-        } catch (cause) {
-          return new StoreUnavailableError(cause);
-        }
-        const transition = classifyTransition(previous, event);
-        if (state!.skip.has(transition)) return [transition, true];
-        const handlerContext = new DeliveryContext(key, receivedAt, context, transition, previous);
-        try {
-          await runHandlers(event, handlerContext);
-        } catch (error) {
-          return error as HandlerError;
-        }
-        if (transition === 'apply') {
-          const next = Object.freeze({ status: event.status, occurredAt: event.occurredAt });
-          try {
-            await applyState(state!.store, requestId!, previous, next);
-          } catch (cause) {
-            return new StoreUnavailableError(cause);
-          }
-        }
-        return [transition, false];
-      };
-      // Within this process, the notifications of one request are handled one at a time, so
-      // that each verdict is computed against the state its predecessor left.
-      let outcome: [TransitionVerdict | undefined, boolean] | WebhookError = NOT_TRACKED;
-      if (requestId !== undefined) outcome = await requestQueue.run(requestId, lockWaitMs, handle);
-      else {
+      let outcome: Outcome = NOT_TRACKED;
+      if (requestId !== undefined) {
+        // Within this process, the notifications of one request are handled one at a time,
+        // so that each verdict is computed against the state its predecessor left.
+        outcome = await requestQueue.run(requestId, lockWaitMs, () =>
+          handleTracked(state!, requestId, event, receivedAt, context),
+        );
+      } else {
         // Nothing to track: the handlers alone.
         try {
           await runHandlers(
@@ -656,7 +676,7 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
           outcome = error as HandlerError;
         }
       }
-      if (!Array.isArray(outcome)) return fail(outcome);
+      if (!Array.isArray(outcome)) return fail(outcome as WebhookError, event, claim);
       const [transition, skipped] = outcome;
 
       if (claim !== undefined) {
@@ -664,7 +684,7 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
           if (typeof claim === 'string') await dedupe!.store.markDone(key, claim, dedupe!.ttlMs);
           else dedupe!.sync!.markDone(claim, dedupe!.ttlMs);
         } catch (cause) {
-          return fail(new StoreUnavailableError(cause));
+          return fail(new StoreUnavailableError(cause), event, claim);
         }
       }
       return transition === undefined
