@@ -13,7 +13,7 @@ const CONNECTIONS = setting('BENCH_HTTP_CONNECTIONS', 32);
 const TARGET = 0.95;
 const PATH = '/webhooks/uanataca';
 
-const CONTENDERS = [
+const ALL_CONTENDERS = [
   { kind: 'node-raw', label: 'node:http + JSON.parse (hand-written)' },
   { kind: 'node:dedupe', label: 'createNodeMiddleware, dedupe on' },
   { kind: 'node:off', label: 'createNodeMiddleware, dedupe: false' },
@@ -25,7 +25,7 @@ const CONTENDERS = [
   { kind: 'express4:off', label: 'express 4 + createExpressMiddleware, dedupe: false' },
 ];
 
-const COMPARISONS = [
+const ALL_COMPARISONS = [
   ['node:dedupe', 'node-raw'],
   ['node:off', 'node-raw'],
   ['express5:dedupe', 'express5:json'],
@@ -33,6 +33,18 @@ const COMPARISONS = [
   ['express4:dedupe', 'express4:json'],
   ['express4:off', 'express4:json'],
 ];
+
+// BENCH_HTTP_SERVERS=node (or express4, express5, or several, comma-separated) runs only the
+// servers of those families, each with its baseline.
+const FAMILIES = (process.env.BENCH_HTTP_SERVERS ?? '').split(',').filter(Boolean);
+const inFamily = (kind) => FAMILIES.length === 0 || FAMILIES.includes(kind.split(/[-:]/)[0]);
+const CONTENDERS = ALL_CONTENDERS.filter((c) => inFamily(c.kind));
+const COMPARISONS = ALL_COMPARISONS.filter(([a]) => inFamily(a));
+if (CONTENDERS.length === 0) {
+  throw new Error(
+    `BENCH_HTTP_SERVERS=${FAMILIES.join(',')} names no server: use node, express4 or express5`,
+  );
+}
 
 // Every request carries another request id, so deduplication never answers from its store:
 // each one is parsed, claimed, handled and marked done.
