@@ -10,6 +10,7 @@ import {
   InFlightError,
   isWebhookError,
   StoreUnavailableError,
+  type WebhookHandler,
 } from '../../src/index.js';
 
 const fixturesDir = join(import.meta.dirname, '..', 'fixtures');
@@ -50,6 +51,23 @@ function spyStore(inner: DedupeStore = createMemoryDedupeStore()) {
     },
   };
   return { store, fail, calls, inner };
+}
+
+/**
+ * Starts a delivery of REVIEW on a router whose claims last 1 s, lets the claim expire while
+ * `handler` runs, and starts a second delivery that takes the claim over.
+ */
+async function takeOver(handler: WebhookHandler) {
+  let time = 0;
+  const store = createMemoryDedupeStore({ now: () => time });
+  const webhooks = createWebhooks({ dedupe: { store, claimTtlMs: 1_000 } });
+  webhooks.on('*', handler);
+  const late = webhooks.receive(REVIEW);
+  await tick();
+  time = 1_000;
+  const takeover = webhooks.receive(REVIEW);
+  await tick();
+  return { webhooks, late, takeover };
 }
 
 describe('receive: duplicates', () => {
@@ -193,22 +211,13 @@ describe('receive: a delivery in progress', () => {
   });
 
   it('does not let a delivery whose claim was taken over mark the key done', async () => {
-    let time = 0;
-    const store = createMemoryDedupeStore({ now: () => time });
-    const webhooks = createWebhooks({ dedupe: { store, claimTtlMs: 1_000 } });
     const first = deferred();
     const second = deferred();
     const handler = vi
       .fn()
       .mockImplementationOnce(() => first.promise)
       .mockImplementationOnce(() => second.promise);
-    webhooks.on('*', handler);
-
-    const late = webhooks.receive(REVIEW);
-    await tick();
-    time = 1_000;
-    const takeover = webhooks.receive(REVIEW);
-    await tick();
+    const { webhooks, late, takeover } = await takeOver(handler);
     first.resolve();
     await expect(late).resolves.toMatchObject({ duplicate: false });
     // The second delivery still holds the key: it is in flight, not done.
@@ -222,27 +231,16 @@ describe('receive: a delivery in progress', () => {
   });
 
   it('does not let a failing delivery whose claim was taken over release the new claim', async () => {
-    let time = 0;
-    const store = createMemoryDedupeStore({ now: () => time });
-    const webhooks = createWebhooks({ dedupe: { store, claimTtlMs: 1_000 } });
     const first = deferred();
     const second = deferred();
-    webhooks.on(
-      '*',
-      vi
-        .fn()
-        .mockImplementationOnce(async () => {
-          await first.promise;
-          throw new Error('late failure');
-        })
-        .mockImplementationOnce(() => second.promise),
-    );
-
-    const late = webhooks.receive(REVIEW);
-    await tick();
-    time = 1_000;
-    const takeover = webhooks.receive(REVIEW);
-    await tick();
+    const handler = vi
+      .fn()
+      .mockImplementationOnce(async () => {
+        await first.promise;
+        throw new Error('late failure');
+      })
+      .mockImplementationOnce(() => second.promise);
+    const { webhooks, late, takeover } = await takeOver(handler);
     first.resolve();
     await expect(late).rejects.toBeInstanceOf(HandlerError);
     await expect(webhooks.receive(REVIEW)).rejects.toBeInstanceOf(InFlightError);
