@@ -97,11 +97,7 @@ export function createFetchHandler(
       method: request.method,
       url: url.pathname + url.search,
       header: (name) => request.headers.get(name) ?? undefined,
-      headers: (omit) => {
-        const headers: Record<string, string> = {};
-        for (const [name, value] of request.headers) if (!omit.has(name)) headers[name] = value;
-        return headers;
-      },
+      headerEntries: () => request.headers,
       socketAddress: getClientIp ? await safely(() => getClientIp(request, ...rest)) : undefined,
       readBody: (limit) => readFetchBody(request, limit),
     };

@@ -9,8 +9,8 @@ import {
 } from '../errors.js';
 import type { WebhookEvent } from '../payload/event.js';
 import type { WebhookBody } from '../payload/parse.js';
-import { ADAPTER_CONTEXT, type MarkedContext } from '../router/adapter-context.js';
 import type { ReceiveContext, ReceiveResult } from '../router/create-webhooks.js';
+import { normalizeHeaders } from '../router/headers.js';
 import { type AuthOptions, authenticate, clientAddress, resolveAuth } from './auth.js';
 import { ClientGoneError, checkDeclaredLength, DEFAULT_MAX_BODY_BYTES } from './body.js';
 
@@ -50,8 +50,8 @@ export interface AdapterRequest {
   readonly url: string;
   /** A header by lower-case name. */
   header(name: string): string | undefined;
-  /** Every header but those named in `omit`, lower-case names, values joined by `, `. */
-  headers(omit: ReadonlySet<string>): Record<string, string>;
+  /** Every header, as name and value (or values) pairs. */
+  headerEntries(): Iterable<readonly [string, string | readonly string[] | undefined]>;
   /** The peer address of the connection, when the runtime knows it. */
   readonly socketAddress: string | undefined;
   /**
@@ -147,38 +147,6 @@ function errorResponse(error: WebhookError, challenge: string | undefined): Adap
 }
 
 /**
- * What an adapter tells the router about a request, computed when first read: the headers
- * less those carrying credentials, and the client's address.
- */
-class AdapterContext implements ReceiveContext, MarkedContext {
-  readonly [ADAPTER_CONTEXT] = true;
-  readonly #request: AdapterRequest;
-  #headers: Record<string, string> | undefined;
-  #clientIp: string | undefined;
-  #resolved: boolean;
-
-  /** `resolved`: whether `clientIp` is already known (authentication needed it). */
-  constructor(request: AdapterRequest, clientIp: string | undefined, resolved: boolean) {
-    this.#request = request;
-    this.#clientIp = clientIp;
-    this.#resolved = resolved;
-  }
-
-  get headers(): Record<string, string> {
-    this.#headers ??= this.#request.headers(PRIVATE_HEADERS);
-    return this.#headers;
-  }
-
-  get clientIp(): string | undefined {
-    if (!this.#resolved) {
-      this.#clientIp = this.#request.socketAddress;
-      this.#resolved = true;
-    }
-    return this.#clientIp;
-  }
-}
-
-/**
  * Builds the runtime-free request handling every adapter shares: method, authentication,
  * body limit, parsing and dispatch, and the status code and JSON body of the answer.
  * Resolves `undefined` when the client left before the body was complete.
@@ -212,12 +180,8 @@ export function createRequestHandler(
 
   return async (request) => {
     if (request.method !== 'POST') return fail(new MethodNotAllowedError(request.method));
-    // The client's address is looked up now when an allow-list or a proxy needs it, otherwise
-    // only if a handler reads it.
-    const resolved = auth.allowIps !== undefined || auth.trustProxy !== false;
-    const clientIp = !resolved
-      ? undefined
-      : auth.trustProxy === false
+    const clientIp =
+      auth.trustProxy === false
         ? request.socketAddress
         : clientAddress(auth.trustProxy, request.socketAddress, request.header('x-forwarded-for'));
     let body: WebhookBody;
@@ -236,7 +200,8 @@ export function createRequestHandler(
       );
     }
     try {
-      const result = await webhooks.receive(body, new AdapterContext(request, clientIp, resolved));
+      const headers = normalizeHeaders(request.headerEntries(), PRIVATE_HEADERS);
+      const result = await webhooks.receive(body, { headers, clientIp });
       return result.duplicate ? OK_DUPLICATE : OK;
     } catch (error) {
       return fail(isWebhookError(error) ? error : new HandlerError(error));

@@ -93,12 +93,15 @@ export function readParsedOrNodeBody(req: ParsedRequest, limit: number): Promise
 class NodeRequest implements AdapterRequest {
   readonly method: string;
   readonly url: string;
+  /** Read at once: once the socket is closed, Node no longer knows it. */
+  readonly socketAddress: string | undefined;
   readonly #req: ParsedRequest;
 
   constructor(req: ParsedRequest) {
     this.#req = req;
     this.method = req.method ?? 'GET';
     this.url = req.originalUrl ?? req.url ?? '/';
+    this.socketAddress = req.socket?.remoteAddress;
   }
 
   header(name: string): string | undefined {
@@ -106,18 +109,8 @@ class NodeRequest implements AdapterRequest {
     return Array.isArray(value) ? value.join(', ') : value;
   }
 
-  headers(omit: ReadonlySet<string>): Record<string, string> {
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(this.#req.headers)) {
-      if (value === undefined || omit.has(name)) continue;
-      headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    }
-    return headers;
-  }
-
-  /** Looked up when read: Node asks the operating system for it the first time. */
-  get socketAddress(): string | undefined {
-    return this.#req.socket?.remoteAddress;
+  headerEntries(): Iterable<[string, string | string[] | undefined]> {
+    return Object.entries(this.#req.headers);
   }
 
   readBody(limit: number): Promise<WebhookBody> {

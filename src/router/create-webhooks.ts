@@ -13,8 +13,8 @@ import { assertTimeZone } from '../payload/timestamp.js';
 import { createMemoryStateStore } from '../state/memory-state-store.js';
 import type { SkippableTransition, StateOptions } from '../state/state-options.js';
 import type { RequestState, StateStore } from '../state/state-store.js';
-import { ADAPTER_CONTEXT, type MarkedContext } from './adapter-context.js';
 import type { ClaimResult, DedupeStore } from './dedupe-store.js';
+import { isNormalized, normalizeHeaders } from './headers.js';
 import { createKeyedQueue } from './keyed-queue.js';
 import {
   createMemoryDedupeStore,
@@ -39,8 +39,8 @@ export interface HandlerContext {
   /** When `receive` was called. */
   readonly receivedAt: Date;
   /**
-   * The request's headers with lower-cased names (a frozen object without prototype, built
-   * when first read); empty when the adapter passed none.
+   * The request's headers with lower-cased names (a frozen object without prototype); empty
+   * when the adapter passed none.
    */
   readonly headers: Readonly<Record<string, string>>;
   /** The client's address, when the adapter passed one. */
@@ -360,57 +360,37 @@ function assertClaim(value: unknown): asserts value is ClaimResult {
   throw new TypeError('DedupeStore.claim resolved with an invalid result');
 }
 
-function lowerCaseHeaders(
-  headers: Readonly<Record<string, string>> | undefined,
-): Readonly<Record<string, string>> {
-  if (headers === undefined) return NO_HEADERS;
-  // No prototype: a header named `constructor` or `__proto__` is just a header.
-  const result: Record<string, string> = Object.create(null);
-  for (const [name, value] of Object.entries(headers)) {
-    const lower = name.toLowerCase();
-    const previous = result[lower];
-    result[lower] = previous === undefined ? value : `${previous}, ${value}`;
-  }
-  return Object.freeze(result);
-}
-
 /** The {@link HandlerContext} of one delivery, frozen. */
 class DeliveryContext implements HandlerContext {
   readonly idempotencyKey: string;
   readonly receivedAt: Date;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly clientIp: string | undefined;
   readonly transition: TransitionVerdict | undefined;
   readonly previous: RequestState | undefined;
-  /** An adapter's context, read when a handler reads `headers` or `clientIp`. */
-  readonly #source: ReceiveContext | undefined;
-  #headers: Readonly<Record<string, string>> | undefined;
-  #clientIp: string | undefined;
 
   constructor(
     idempotencyKey: string,
     receivedAt: Date,
-    source: (ReceiveContext & MarkedContext) | undefined,
+    source: ReceiveContext | undefined,
     transition: TransitionVerdict | undefined,
     previous: RequestState | undefined,
   ) {
+    const headers = source?.headers;
     this.idempotencyKey = idempotencyKey;
     this.receivedAt = receivedAt;
+    // An adapter's headers are already what handlers get; a caller's are copied, so that it
+    // may reuse its object.
+    this.headers =
+      headers === undefined
+        ? NO_HEADERS
+        : isNormalized(headers)
+          ? headers
+          : normalizeHeaders(Object.entries(headers));
+    this.clientIp = source?.clientIp;
     this.transition = transition;
     this.previous = previous;
-    if (source?.[ADAPTER_CONTEXT] === true) this.#source = source;
-    else {
-      this.#headers = lowerCaseHeaders(source?.headers);
-      this.#clientIp = source?.clientIp;
-    }
     Object.freeze(this);
-  }
-
-  get headers(): Readonly<Record<string, string>> {
-    this.#headers ??= lowerCaseHeaders(this.#source!.headers);
-    return this.#headers;
-  }
-
-  get clientIp(): string | undefined {
-    return this.#source === undefined ? this.#clientIp : this.#source.clientIp;
   }
 }
 
@@ -519,12 +499,14 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
       if (!active || ran?.has(handler)) continue;
       ran?.add(handler);
       let result: unknown;
+      let thenable: boolean;
       try {
         result = handler(event, context);
+        thenable = isThenable(result);
       } catch (cause) {
         throw new HandlerError(cause);
       }
-      if (isThenable(result)) {
+      if (thenable) {
         return Promise.resolve(result).then(
           () => runHandlers(event, context, list, index + 1, ran),
           (cause: unknown) => {

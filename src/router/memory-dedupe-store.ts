@@ -184,7 +184,8 @@ export function createMemoryDedupeStore(options: MemoryDedupeStoreOptions = {}):
   /** The entry a token of the asynchronous interface stands for, while it is held. */
   const owned = (key: string, token: string): Entry | undefined => {
     const entry = entries.get(key);
-    return entry !== undefined && entry.token === token ? entry : undefined;
+    // Claims the router took have no token: only their entry stands for them.
+    return entry?.token !== undefined && entry.token === token ? entry : undefined;
   };
 
   const store: DedupeStore = {

@@ -248,6 +248,23 @@ describe('receive: a delivery in progress', () => {
     await expect(takeover).resolves.toMatchObject({ duplicate: false });
   });
 
+  it("does not let a call without the router's claim token release or complete it", async () => {
+    const store = createMemoryDedupeStore();
+    const webhooks = createWebhooks({ dedupe: { store } });
+    const hung = deferred();
+    webhooks.on('*', () => hung.promise);
+    const delivery = webhooks.receive(REVIEW);
+    await tick();
+    const { event } = await createWebhooks({ dedupe: false }).receive(REVIEW);
+    const key = event.idempotencyKey;
+    await store.release(key, undefined as never);
+    await store.markDone(key, undefined as never, 60_000);
+    await expect(store.claim(key, 60_000)).resolves.toEqual({ state: 'in_flight' });
+    hung.resolve();
+    await expect(delivery).resolves.toMatchObject({ duplicate: false });
+    await expect(store.claim(key, 60_000)).resolves.toEqual({ state: 'done' });
+  });
+
   it('shares one state between the router and direct calls of the store', async () => {
     const store = createMemoryDedupeStore();
     const webhooks = createWebhooks({ dedupe: { store } });

@@ -15,7 +15,7 @@ import {
   type WebhookEvent,
   type WebhookName,
 } from '../../src/index.js';
-import { ADAPTER_CONTEXT } from '../../src/router/adapter-context.js';
+import { normalizeHeaders } from '../../src/router/headers.js';
 
 const fixturesDir = join(import.meta.dirname, '..', 'fixtures');
 const fixture = (name: string): string => readFileSync(join(fixturesDir, name), 'utf8');
@@ -258,7 +258,7 @@ describe('handlers: order and failure', () => {
     );
   });
 
-  it.each([
+  it.each<[string, (error: Error) => () => unknown]>([
     [
       'throws',
       (error: Error) => () => {
@@ -271,6 +271,24 @@ describe('handlers: order and failure', () => {
         await tick();
         throw error;
       },
+    ],
+    [
+      'returns a thenable whose then cannot be read',
+      (error: Error) => () => ({
+        // biome-ignore lint/suspicious/noThenProperty: a thenable is the point of the test
+        get then(): never {
+          throw error;
+        },
+      }),
+    ],
+    [
+      'returns a thenable whose then throws',
+      (error: Error) => () => ({
+        // biome-ignore lint/suspicious/noThenProperty: a thenable is the point of the test
+        then() {
+          throw error;
+        },
+      }),
     ],
   ])('stops at the first handler that %s and rejects with HandlerError', async (_, failing) => {
     const webhooks = createWebhooks({ dedupe: false });
@@ -401,35 +419,43 @@ describe('handlers: event and context', () => {
     expect(handler.mock.calls[0]?.[1].headers['x-a']).toBe('1');
   });
 
-  it("reads an adapter's headers and client address only when a handler does, once", async () => {
+  it("passes the headers an adapter normalized as they are, and copies a caller's", async () => {
     const webhooks = createWebhooks({ dedupe: false });
-    const copy = vi.fn(() => ({ 'X-Delivery': 'abc', 'content-type': 'application/json' }));
-    const address = vi.fn(() => '10.0.0.1');
     const contexts: HandlerContext[] = [];
     webhooks.on('*', (_event, context) => {
       contexts.push(context);
     });
-    const adapterContext = {
-      [ADAPTER_CONTEXT]: true,
-      get headers() {
-        return copy();
-      },
-      get clientIp() {
-        return address();
-      },
-    };
-    await webhooks.receive(REVIEW, adapterContext);
-    expect(copy).not.toHaveBeenCalled();
-    expect(address).not.toHaveBeenCalled();
-    const [context] = contexts;
-    expect(context?.clientIp).toBe('10.0.0.1');
-    expect(address).toHaveBeenCalledTimes(1);
-    const headers = context!.headers;
-    expect(headers).toEqual({ 'x-delivery': 'abc', 'content-type': 'application/json' });
-    expect(Object.isFrozen(headers)).toBe(true);
-    expect(headers.constructor).toBeUndefined();
-    expect(context!.headers).toBe(headers);
-    expect(copy).toHaveBeenCalledTimes(1);
+    const normalized = normalizeHeaders(
+      [
+        ['X-Delivery', 'abc'],
+        ['Accept', ['a', 'b']],
+        ['Authorization', 'Basic secret'],
+      ],
+      new Set(['authorization']),
+    );
+    expect(normalized).toEqual({ 'x-delivery': 'abc', accept: 'a, b' });
+    await webhooks.receive(REVIEW, { headers: normalized, clientIp: '10.0.0.1' });
+    // A wrapper that spreads the context keeps everything.
+    await webhooks.receive(ENROLLED, { ...{ headers: normalized, clientIp: '10.0.0.2' } });
+    const caller = { 'X-Delivery': 'abc' };
+    await webhooks.receive(REVIEW, { headers: caller });
+    expect(contexts[0]!.headers).toBe(normalized);
+    expect(contexts[1]!.headers).toBe(normalized);
+    expect(contexts[1]!.clientIp).toBe('10.0.0.2');
+    expect(contexts[2]!.headers).not.toBe(caller);
+    expect(contexts[2]!.headers).toEqual({ 'x-delivery': 'abc' });
+    for (const context of contexts) {
+      expect(Object.isFrozen(context.headers)).toBe(true);
+      expect(context.headers.constructor).toBeUndefined();
+      expect(Object.keys({ ...context })).toEqual([
+        'idempotencyKey',
+        'receivedAt',
+        'headers',
+        'clientIp',
+        'transition',
+        'previous',
+      ]);
+    }
   });
 
   it('gives a frozen context whose fields cannot be changed', async () => {
