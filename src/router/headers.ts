@@ -1,5 +1,10 @@
-/** Header objects made by {@link normalizeHeaders}: passed on to handlers without a copy. */
-const normalized: WeakSet<object> = new WeakSet();
+/**
+ * Marks, as a hidden property, the header objects made by {@link normalizeHeaders}: they are
+ * passed on to handlers without a copy. `Symbol.for`, so that two copies of the package
+ * (ESM and CommonJS) recognize each other's.
+ */
+const NORMALIZED: unique symbol = Symbol.for('uanataca-webhooks.normalizedHeaders') as never;
+const HIDDEN_TRUE: PropertyDescriptor = { value: true };
 
 /** A header's value as runtimes give it. */
 type HeaderValue = string | readonly string[] | undefined;
@@ -24,7 +29,7 @@ export function normalizeHeaders(
     const previous = result[lower];
     result[lower] = previous === undefined ? value : `${previous}, ${value}`;
   }
-  normalized.add(result);
+  Object.defineProperty(result, NORMALIZED, HIDDEN_TRUE);
   return Object.freeze(result);
 }
 
@@ -35,5 +40,5 @@ export function normalizeHeaders(
  * @internal
  */
 export function isNormalized(headers: object): boolean {
-  return normalized.has(headers);
+  return (headers as { [NORMALIZED]?: unknown })[NORMALIZED] === true;
 }
