@@ -49,5 +49,5 @@ export function createExpressMiddleware(
   options: ExpressMiddlewareOptions = {},
 ): ExpressMiddleware {
   const handle = createRequestHandler(webhooks, options);
-  return (req, res) => respondNode(handle, req, res, undefined);
+  return (req, res) => respondNode(handle, req, res);
 }

@@ -29,12 +29,6 @@ export type NodeMiddleware = (
   next?: (error?: unknown) => void,
 ) => Promise<boolean>;
 
-/** Another path: the next middleware's turn, if there is one. */
-async function fallThrough(next: ((error?: unknown) => void) | undefined): Promise<false> {
-  next?.();
-  return false;
-}
-
 /**
  * Creates a request listener / middleware for `node:http` and connect-style frameworks.
  * It reads the body itself (with the `maxBodyBytes` limit); behind a body parser that
@@ -61,6 +55,12 @@ export function createNodeMiddleware(
 ): NodeMiddleware {
   const handle = createRequestHandler(webhooks, options);
   const matches = createPathMatcher(options.path, options.auth?.token);
-  return (req, res, next) =>
-    matches(req.url ?? '/') ? respondNode(handle, req, res, true) : fallThrough(next);
+  return async (req, res, next) => {
+    if (!matches(req.url ?? '/')) {
+      next?.();
+      return false;
+    }
+    await respondNode(handle, req, res);
+    return true;
+  };
 }

@@ -31,8 +31,12 @@ Options:
   --basic <user:pass>    Send HTTP Basic credentials (user:pass@ in the URL works too)
   -h, --help             Show this help`;
 
-/** A small seeded generator (mulberry32), so that a shuffled run can be repeated. */
-function random(seed: number): () => number {
+/**
+ * A small seeded generator (mulberry32), so that a shuffled run can be repeated.
+ *
+ * @internal
+ */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -145,7 +149,7 @@ export async function send(
   if (values.duplicates)
     deliveries = deliveries.flatMap((d) => [d, { ...d, label: `${d.label} (again)` }]);
   if (values.shuffle) {
-    const next = random(seed);
+    const next = seededRandom(seed);
     for (let i = deliveries.length - 1; i > 0; i--) {
       const j = Math.floor(next() * (i + 1));
       [deliveries[i], deliveries[j]] = [deliveries[j]!, deliveries[i]!];

@@ -180,15 +180,16 @@ export function createRequestHandler(
 
   return async (request) => {
     if (request.method !== 'POST') return fail(new MethodNotAllowedError(request.method));
-    const clientIp =
-      auth.trustProxy === false
-        ? request.socketAddress
-        : clientAddress(auth.trustProxy, request.socketAddress, request.header('x-forwarded-for'));
+    const clientIp = clientAddress(
+      auth.trustProxy,
+      request.socketAddress,
+      request.header('x-forwarded-for'),
+    );
     let body: WebhookBody;
     try {
       authenticate(auth, {
         url: request.url,
-        authorization: auth.basic.length > 0 ? request.header('authorization') : undefined,
+        authorization: request.header('authorization'),
         clientIp,
       });
       checkDeclaredLength(request.header('content-length'), limit);

@@ -35,21 +35,20 @@ export function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8
         fail(error);
       }
     });
-    req.on('end', () => {
+    const finish = (): void => {
       if (settled) return;
       settled = true;
       resolve(collector.result());
-    });
+    };
+    req.on('end', finish);
     // `close` follows an abort and any stream error; a request emits `error` only to
     // listeners, so listening to it just keeps such an error from being thrown.
     req.on('error', () => fail(new ClientGoneError()));
     req.on('close', () => {
       if (!req.complete) fail(new ClientGoneError());
     });
-    if (req.readableEnded) {
-      settled = true;
-      resolve(collector.result());
-    } else if (req.destroyed) fail(new ClientGoneError());
+    if (req.readableEnded) finish();
+    else if (req.destroyed) fail(new ClientGoneError());
   });
 }
 
@@ -67,23 +66,20 @@ interface ParsedRequest extends IncomingMessage {
  *
  * @internal
  */
-export function readParsedOrNodeBody(req: ParsedRequest, limit: number): Promise<WebhookBody> {
-  // The usual case: nothing read the stream yet.
-  if (req._body !== true && !req.readableEnded) return readNodeBody(req, limit);
-  try {
-    const parsed = takeParsedBody(
-      {
-        consumed: true,
-        body: req.body,
-        contentType: req.headers['content-type'],
-        contentLength: req.headers['content-length'],
-      },
-      limit,
-    );
-    return parsed === undefined ? readNodeBody(req, limit) : Promise.resolve(parsed);
-  } catch (error) {
-    return Promise.reject(error);
-  }
+export async function readParsedOrNodeBody(
+  req: ParsedRequest,
+  limit: number,
+): Promise<WebhookBody> {
+  const parsed = takeParsedBody(
+    {
+      consumed: req._body === true || req.readableEnded,
+      body: req.body,
+      contentType: req.headers['content-type'],
+      contentLength: req.headers['content-length'],
+    },
+    limit,
+  );
+  return parsed ?? readNodeBody(req, limit);
 }
 
 /**
@@ -130,19 +126,17 @@ function writeNodeResponse(res: ServerResponse, response: AdapterResponse): void
 }
 
 /**
- * Runs the shared core on a Node request and writes its answer, then resolves `result`; when
- * the client left mid-body there is nobody to answer, and the response is destroyed.
+ * Runs the shared core on a Node request and writes its answer; when the client left
+ * mid-body there is nobody to answer, and the response is destroyed.
  *
  * @internal
  */
-export async function respondNode<T>(
+export async function respondNode(
   handle: (request: AdapterRequest) => Promise<AdapterResponse | undefined>,
   req: IncomingMessage,
   res: ServerResponse,
-  result: T,
-): Promise<T> {
+): Promise<void> {
   const response = await handle(new NodeRequest(req));
   if (response) writeNodeResponse(res, response);
   else if (!res.writableEnded) res.destroy();
-  return result;
 }

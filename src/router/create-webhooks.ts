@@ -16,12 +16,7 @@ import type { RequestState, StateStore } from '../state/state-store.js';
 import type { ClaimResult, DedupeStore } from './dedupe-store.js';
 import { isNormalized, normalizeHeaders } from './headers.js';
 import { createKeyedQueue } from './keyed-queue.js';
-import {
-  createMemoryDedupeStore,
-  type SyncClaim,
-  type SyncDedupeStore,
-  syncCores,
-} from './memory-dedupe-store.js';
+import { createMemoryDedupeStore, type SyncClaim, syncCores } from './memory-dedupe-store.js';
 import { type EventFor, kindOfName, type NameKind, type WebhookName } from './names.js';
 
 /** What an adapter knows about the HTTP request that carried a notification. */
@@ -229,12 +224,22 @@ interface Registration {
   active: boolean;
 }
 
+/**
+ * A delivery's hold on its key, handed back to `markDone` or `release`: the in-memory
+ * store's own claim, or another store's token.
+ */
+type Claim = SyncClaim | { readonly token: string };
+
+/**
+ * Deduplication as the router uses it, whatever the store: the in-memory store is called
+ * synchronously, any other store through its promises.
+ */
 interface ResolvedDedupe {
-  readonly store: DedupeStore;
-  /** The store's synchronous core, when it is an in-memory store: called without awaiting. */
-  readonly sync: SyncDedupeStore | undefined;
-  readonly ttlMs: number;
   readonly claimTtlMs: number;
+  /** The key's claim, or the state that refused it. */
+  claim(key: string): Claim | 'in_flight' | 'done' | Promise<Claim | 'in_flight' | 'done'>;
+  markDone(key: string, claim: Claim): void | Promise<void>;
+  release(key: string, claim: Claim): void | Promise<void>;
 }
 
 interface ResolvedState {
@@ -261,9 +266,6 @@ type Outcome = readonly [TransitionVerdict | undefined, boolean] | WebhookError;
 /** The outcome of handling a notification whose lifecycle is not tracked. */
 const NOT_TRACKED: Outcome = [undefined, false];
 
-/** A delivery's hold on its key: the in-memory store's own claim, or another store's token. */
-type Claim = SyncClaim | string;
-
 function duration(value: unknown, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
@@ -289,7 +291,25 @@ function resolveDedupe(option: false | DedupeOptions | undefined): ResolvedDedup
   ) {
     throw new InvalidOptionsError('dedupe.store must have claim, markDone and release methods');
   }
-  return { store, sync: syncCores.get(store), ttlMs, claimTtlMs };
+  const sync = syncCores.get(store);
+  if (sync !== undefined) {
+    return {
+      claimTtlMs,
+      claim: (key) => sync.claim(key, claimTtlMs),
+      markDone: (_key, claim) => sync.markDone(claim as SyncClaim, ttlMs),
+      release: (_key, claim) => sync.release(claim as SyncClaim),
+    };
+  }
+  return {
+    claimTtlMs,
+    async claim(key) {
+      const result: unknown = await store.claim(key, claimTtlMs);
+      assertClaim(result);
+      return result.state === 'claimed' ? { token: result.token } : result.state;
+    },
+    markDone: (key, claim) => store.markDone(key, (claim as { token: string }).token, ttlMs),
+    release: (key, claim) => store.release(key, (claim as { token: string }).token),
+  };
 }
 
 function resolveState(option: false | StateOptions | undefined): ResolvedState | undefined {
@@ -520,8 +540,7 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
 
   const release = async (key: string, claim: Claim): Promise<void> => {
     try {
-      if (typeof claim === 'string') await dedupe!.store.release(key, claim);
-      else dedupe!.sync!.release(claim);
+      await dedupe!.release(key, claim);
     } catch {
       // The claim then expires after claimTtlMs; the original error is what matters.
     }
@@ -620,23 +639,16 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
 
       let claim: Claim | undefined;
       if (dedupe !== undefined) {
-        let state: ClaimResult['state'];
+        let held: Claim | 'in_flight' | 'done';
         try {
-          if (dedupe.sync !== undefined) {
-            const held = dedupe.sync.claim(key, dedupe.claimTtlMs);
-            state = typeof held === 'string' ? held : 'claimed';
-            if (typeof held !== 'string') claim = held;
-          } else {
-            const result: unknown = await dedupe.store.claim(key, dedupe.claimTtlMs);
-            assertClaim(result);
-            state = result.state;
-            if (result.state === 'claimed') claim = result.token;
-          }
+          const pending = dedupe.claim(key);
+          held = pending instanceof Promise ? await pending : pending;
         } catch (cause) {
           throw report(new StoreUnavailableError(cause), event);
         }
-        if (state === 'done') return { event, duplicate: true };
-        if (state === 'in_flight') throw report(new InFlightError(), event);
+        if (held === 'done') return { event, duplicate: true };
+        if (held === 'in_flight') throw report(new InFlightError(), event);
+        claim = held;
       }
 
       const requestId = state === undefined ? undefined : event.requestId;
@@ -663,8 +675,8 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
 
       if (claim !== undefined) {
         try {
-          if (typeof claim === 'string') await dedupe!.store.markDone(key, claim, dedupe!.ttlMs);
-          else dedupe!.sync!.markDone(claim, dedupe!.ttlMs);
+          const marking = dedupe!.markDone(key, claim);
+          if (marking !== undefined) await marking;
         } catch (cause) {
           return fail(new StoreUnavailableError(cause), event, claim);
         }

@@ -104,6 +104,12 @@ export function createMemoryDedupeStore(options: MemoryDedupeStoreOptions = {}):
   let doneQueue: Entry[] = [];
   let head = 0;
 
+  /** Drops the queue's items before `head`, and those of entries removed since. */
+  const compactQueue = (): void => {
+    doneQueue = doneQueue.slice(head).filter((one) => !one.gone);
+    head = 0;
+  };
+
   const remove = (entry: Entry): void => {
     entry.gone = true;
     entries.delete(entry.key);
@@ -115,10 +121,7 @@ export function createMemoryDedupeStore(options: MemoryDedupeStoreOptions = {}):
       const entry = doneQueue[head++]!;
       if (!entry.gone) {
         remove(entry);
-        if (head > 1024 && head * 2 > doneQueue.length) {
-          doneQueue = doneQueue.slice(head);
-          head = 0;
-        }
+        if (head > 1024 && head * 2 > doneQueue.length) compactQueue();
         return true;
       }
     }
@@ -169,10 +172,7 @@ export function createMemoryDedupeStore(options: MemoryDedupeStoreOptions = {}):
       if (entry.expiresAt < earliestExpiry) earliestExpiry = entry.expiresAt;
       doneQueue.push(entry);
       // Items of entries removed since pile up when the store never fills: drop them.
-      if (doneQueue.length - head > 2 * maxEntries + 1024) {
-        doneQueue = doneQueue.slice(head).filter((one) => !one.gone);
-        head = 0;
-      }
+      if (doneQueue.length - head > 2 * maxEntries + 1024) compactQueue();
     },
 
     release(claim) {

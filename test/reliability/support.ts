@@ -355,17 +355,8 @@ export async function fromResponse(response: Response): Promise<Answer> {
   return { status: response.status, headers, text: await response.text() };
 }
 
-/** A deterministic pseudo-random generator (mulberry32), so that runs can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic pseudo-random generator (the one `send --shuffle` uses), so that runs can be replayed. */
+export { seededRandom } from '../../src/cli/send.js';
 
 /** Shuffles `items` in place with `random` (Fisher-Yates). */
 export function shuffle<T>(items: T[], random: () => number): T[] {
