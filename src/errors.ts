@@ -179,15 +179,29 @@ export class MethodNotAllowedError extends WebhookError {
   }
 }
 
-/** The same notification is still being processed by another delivery (HTTP 409). */
+/** Options of {@link InFlightError}. */
+export interface InFlightErrorOptions extends WebhookErrorOptions {
+  /** @default 'The same notification is still being processed' */
+  message?: string | undefined;
+}
+
+/**
+ * The same notification is still being processed by another delivery, or, with the `state`
+ * option, an earlier notification of the same request is, for longer than this one may wait
+ * (HTTP 409).
+ */
 export class InFlightError extends WebhookError {
   override name = 'InFlightError' as const;
   declare readonly code: 'in_flight';
   /** Seconds after which a retry is likely to succeed (the `Retry-After` header). */
   declare readonly retryAfter: number;
 
-  constructor(retryAfter = 1, options?: WebhookErrorOptions) {
-    super(...coded('in_flight'), 'The same notification is still being processed', options);
+  constructor(retryAfter = 1, options?: InFlightErrorOptions) {
+    super(
+      ...coded('in_flight'),
+      options?.message ?? 'The same notification is still being processed',
+      options,
+    );
     this.retryAfter = retryAfter;
   }
 }

@@ -1,3 +1,6 @@
+export type { ClaimResult, DedupeStore } from './dedupe/dedupe-store.js';
+export type { MemoryDedupeStoreOptions } from './dedupe/memory-dedupe-store.js';
+export { createMemoryDedupeStore } from './dedupe/memory-dedupe-store.js';
 export type { WebhookErrorCode, WebhookErrorOptions } from './errors.js';
 export {
   ForbiddenError,
@@ -61,9 +64,6 @@ export type {
   WebhooksOptions,
 } from './router/create-webhooks.js';
 export { createWebhooks } from './router/create-webhooks.js';
-export type { ClaimResult, DedupeStore } from './router/dedupe-store.js';
-export type { MemoryDedupeStoreOptions } from './router/memory-dedupe-store.js';
-export { createMemoryDedupeStore } from './router/memory-dedupe-store.js';
 export type { EventFor, WebhookName } from './router/names.js';
 export type { MemoryStateStoreOptions } from './state/memory-state-store.js';
 export { createMemoryStateStore } from './state/memory-state-store.js';

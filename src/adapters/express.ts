@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DEFAULT_MAX_BODY_BYTES } from '../http/body.js';
 import {
   createRequestHandler,
   type WebhookHandlerOptions,
   type WebhookReceiver,
 } from '../http/handle.js';
 import { respondNode } from '../http/node-io.js';
+import { fromParserError } from '../http/parser-error.js';
 
 export type { AuthOptions, BasicCredentials } from '../http/auth.js';
 export type { WebhookHandlerOptions, WebhookReceiver } from '../http/handle.js';
@@ -30,7 +32,9 @@ export type ExpressMiddleware = (
  * parser kept as a single field is read back), and a body a parser skipped (because of its
  * Content-Type) is read from the stream with the `maxBodyBytes` limit. Every answer is
  * written here; `next` is never called with an error. A parser mounted before it answers
- * its own errors (a malformed body it was asked to parse, a body over its own limit).
+ * its own errors (a malformed body it was asked to parse, a body over its own limit) as
+ * Express does, in HTML, unless {@link createExpressErrorHandler} is mounted on the same
+ * path.
  *
  * @example
  * ```ts
@@ -50,4 +54,42 @@ export function createExpressMiddleware(
 ): ExpressMiddleware {
   const handle = createRequestHandler(webhooks, options);
   return (req, res) => respondNode(handle, req, res);
+}
+
+/**
+ * An Express error-handling middleware (four parameters), typed structurally like
+ * {@link ExpressMiddleware}.
+ */
+export type ExpressErrorHandler = (
+  error: unknown,
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+) => Promise<void>;
+
+/**
+ * Creates an Express error handler that keeps the response contract on the webhook path when
+ * a body parser mounted before the middleware (`app.use(express.json())`) fails: a malformed
+ * body is answered 400 and a body over the parser's limit 413, in JSON, after the method and
+ * the credentials were checked as the middleware checks them (so an unauthenticated sender
+ * still gets 401). Any other error on that path is answered 500 without revealing it. Give
+ * it the same `webhooks` and options as the middleware, and mount it with `app.use` on the
+ * webhook's path, after the parser (Express only passes errors on to error handlers mounted
+ * with `app.use`, not to those of a route).
+ *
+ * @example
+ * ```ts
+ * const options = { auth: { token: process.env.WEBHOOK_TOKEN } }
+ * app.use(express.json())
+ * app.post('/webhooks/uanataca', createExpressMiddleware(webhooks, options))
+ * app.use('/webhooks/uanataca', createExpressErrorHandler(webhooks, options))
+ * ```
+ */
+export function createExpressErrorHandler(
+  webhooks: WebhookReceiver,
+  options: ExpressMiddlewareOptions = {},
+): ExpressErrorHandler {
+  const handle = createRequestHandler(webhooks, options);
+  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  return (error, req, res, _next) => respondNode(handle, req, res, fromParserError(error, limit));
 }

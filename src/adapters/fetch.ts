@@ -1,7 +1,11 @@
+import { withDeadline } from '../deadline.js';
+import { InvalidOptionsError } from '../errors.js';
 import { bodyAlreadyReadError, ClientGoneError, createBodyCollector } from '../http/body.js';
 import {
   type AdapterRequest,
+  type AdapterResponse,
   createRequestHandler,
+  internalErrorResponse,
   type WebhookHandlerOptions,
   type WebhookReceiver,
 } from '../http/handle.js';
@@ -33,15 +37,26 @@ export interface FetchHandlerOptions extends WebhookHandlerOptions {
 /** A Fetch API handler: a `Request` in, a `Response` out. */
 export type FetchHandler = (request: Request, ...rest: unknown[]) => Promise<Response>;
 
+function toResponse(response: AdapterResponse, head: boolean): Response {
+  return new Response(head ? null : response.body, {
+    status: response.status,
+    headers: response.headers,
+  });
+}
+
+/** How long `getClientIp` may take before the address counts as unknown. */
+const CLIENT_IP_TIMEOUT_MS = 5_000;
+
 /**
- * A failing `getClientIp`, or one that gives no string (Bun's `requestIP()` is an object),
- * means an unknown address (which an allow-list then refuses).
+ * A failing `getClientIp`, one that does not settle within {@link CLIENT_IP_TIMEOUT_MS}, or
+ * one that gives no string (Bun's `requestIP()` is an object) means an unknown address
+ * (which an allow-list then refuses).
  */
 async function safely(
   get: () => string | undefined | Promise<string | undefined>,
 ): Promise<string | undefined> {
   try {
-    const address: unknown = await get();
+    const address: unknown = await withDeadline(get(), CLIENT_IP_TIMEOUT_MS, () => undefined);
     return typeof address === 'string' ? address : undefined;
   } catch {
     return undefined;
@@ -91,7 +106,10 @@ export function createFetchHandler(
 ): FetchHandler {
   const handle = createRequestHandler(webhooks, options);
   const getClientIp = options.getClientIp;
-  return async (request, ...rest) => {
+  if (getClientIp !== undefined && typeof getClientIp !== 'function') {
+    throw new InvalidOptionsError('getClientIp must be a function');
+  }
+  const answer = async (request: Request, rest: unknown[]): Promise<Response> => {
     const url = new URL(request.url);
     const adapted: AdapterRequest = {
       method: request.method,
@@ -105,9 +123,15 @@ export function createFetchHandler(
     if (!response) {
       return new Response(null, { status: 400, headers: { connection: 'close' } });
     }
-    return new Response(request.method === 'HEAD' ? null : response.body, {
-      status: response.status,
-      headers: response.headers,
-    });
+    return toResponse(response, request.method === 'HEAD');
+  };
+  return async (request, ...rest) => {
+    try {
+      return await answer(request, rest);
+    } catch {
+      // Not a Request the runtime could read (a hostile object, a broken URL): the contract's
+      // answer all the same, and nothing escapes to the runtime.
+      return toResponse(internalErrorResponse(), false);
+    }
   };
 }

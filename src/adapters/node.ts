@@ -54,13 +54,13 @@ export function createNodeMiddleware(
   options: NodeMiddlewareOptions = {},
 ): NodeMiddleware {
   const handle = createRequestHandler(webhooks, options);
-  const matches = createPathMatcher(options.path, options.auth?.token);
-  return async (req, res, next) => {
+  const matches = createPathMatcher(options.path, options.auth ? options.auth.token : undefined);
+  return (req, res, next) => {
     if (!matches(req.url ?? '/')) {
+      // Called synchronously, as connect-style stacks expect of a middleware passing on.
       next?.();
-      return false;
+      return Promise.resolve(false);
     }
-    await respondNode(handle, req, res);
-    return true;
+    return respondNode(handle, req, res).then(() => true);
   };
 }

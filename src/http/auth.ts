@@ -1,5 +1,6 @@
-import { ForbiddenError, InvalidOptionsError, UnauthorizedError } from '../errors.js';
+import { excerpt, ForbiddenError, InvalidOptionsError, UnauthorizedError } from '../errors.js';
 import { type IpRange, ipMatches, parseIpRange } from './ip.js';
+import { compileTrustProxy, type TrustPredicate, type TrustProxy } from './trust-proxy.js';
 
 /** HTTP Basic credentials, as in `https://user:pass@host/path`. */
 export interface BasicCredentials {
@@ -49,28 +50,48 @@ export interface AuthOptions {
   realm?: string | undefined;
   /**
    * Client addresses allowed to deliver: IPv4 and IPv6 addresses and CIDR ranges
-   * (`'203.0.113.0/24'`, `'2001:db8::/32'`). IPv4-mapped IPv6 addresses match IPv4 ranges.
-   */
-  allowIps?: readonly string[] | undefined;
-  /**
-   * Whether `X-Forwarded-For` is believed when finding the client address:
-   * `false` (the socket address only), `true` (the left-most address, for a trusted proxy
-   * chain you control end to end), a number of trusted proxy hops, or the addresses/CIDR
-   * ranges of trusted proxies (walking the header from the right, past trusted addresses).
+   * (`'203.0.113.0/24'`, `'2001:db8::/32'`), as a list or a comma-separated string (as read
+   * from an environment variable). IPv4-mapped IPv6 addresses match IPv4 ranges. The client
+   * address is the socket's peer unless `trustProxy` says otherwise.
    *
-   * @default false
+   * @example
+   * ```ts
+   * auth: { allowIps: ['203.0.113.0/24', '2001:db8::/32'] }
+   * auth: { allowIps: process.env.WEBHOOK_ALLOW_IPS } // "203.0.113.0/24, 2001:db8::/32"
+   * ```
    */
-  trustProxy?: boolean | number | readonly string[] | undefined;
+  allowIps?: string | readonly string[] | undefined;
+  /**
+   * Which proxies' `X-Forwarded-For` entries are believed when finding the client address:
+   * what Express's `trust proxy` setting accepts (see {@link TrustProxy}). Entries with a
+   * port (`203.0.113.5:1234`, `[2001:db8::1]:443`) are read. Anything else is refused when
+   * the adapter is created.
+   *
+   * @default false (the socket's peer; `X-Forwarded-For` is ignored)
+   * @example
+   * ```ts
+   * auth: { allowIps: ['203.0.113.0/24'], trustProxy: 1 }           // one reverse proxy
+   * auth: { allowIps: ['203.0.113.0/24'], trustProxy: 'loopback' }  // a proxy on this host
+   * auth: { allowIps: ['203.0.113.0/24'], trustProxy: process.env.TRUST_PROXY }
+   * ```
+   */
+  trustProxy?: TrustProxy | undefined;
 }
 
 /** Checked and parsed {@link AuthOptions}. */
 export interface ResolvedAuth {
   readonly tokens: readonly Uint8Array[];
+  /**
+   * Every form in which a configured secret can appear in a header (tokens raw and
+   * percent-encoded, Basic passwords and credentials in base64), longest first: they are
+   * redacted from the headers handed on.
+   */
+  readonly secrets: readonly string[];
   readonly tokenParam: string;
   readonly basic: readonly { username: Uint8Array; password: Uint8Array }[];
   readonly challenge: string | undefined;
   readonly allowIps: readonly IpRange[] | undefined;
-  readonly trustProxy: boolean | number | readonly IpRange[];
+  readonly trustProxy: TrustPredicate;
 }
 
 const encoder = new TextEncoder();
@@ -81,16 +102,40 @@ function list<T>(value: T | readonly T[] | undefined): readonly T[] {
   return Array.isArray(value) ? (value as readonly T[]) : [value as T];
 }
 
-function parseRanges(values: readonly string[], option: string): IpRange[] {
-  return values.map((value) => {
-    const range = typeof value === 'string' ? parseIpRange(value) : undefined;
+function parseAllowIps(value: unknown): IpRange[] {
+  const entries = typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(entries)) {
+    throw new InvalidOptionsError(
+      'auth.allowIps must be a list of IP addresses and CIDR ranges, or a comma-separated string of them',
+    );
+  }
+  return entries.map((entry: unknown) => {
+    const range = typeof entry === 'string' ? parseIpRange(entry.trim()) : undefined;
     if (!range) {
       throw new InvalidOptionsError(
-        `auth.${option} has an entry that is not an IP address or CIDR range`,
+        `auth.allowIps has ${typeof entry === 'string' ? excerpt(entry) : `an entry of type ${typeof entry}`}, not an IP address or CIDR range`,
       );
     }
     return range;
   });
+}
+
+/** The forms of the configured secrets that {@link ResolvedAuth.secrets} lists. */
+function secretForms(tokens: readonly string[], basic: readonly BasicCredentials[]): string[] {
+  const forms = new Set<string>();
+  for (const token of tokens) {
+    forms.add(token);
+    forms.add(encodeURIComponent(token));
+    // What URLSearchParams and HTML forms write for a space.
+    forms.add(encodeURIComponent(token).replace(/%20/g, '+'));
+  }
+  for (const { username, password } of basic) {
+    if (password !== '') forms.add(password);
+    if (password !== '') forms.add(encodeURIComponent(password));
+    const pair = encoder.encode(`${username}:${password}`);
+    forms.add(btoa(String.fromCharCode(...pair)));
+  }
+  return [...forms].sort((a, b) => b.length - a.length);
 }
 
 /**
@@ -98,14 +143,18 @@ function parseRanges(values: readonly string[], option: string): IpRange[] {
  *
  * @internal
  */
-export function resolveAuth(options: AuthOptions | undefined): ResolvedAuth {
-  const given = list(options?.token).filter((token) => token !== undefined);
-  if (options && Object.hasOwn(options, 'token') && given.length === 0) {
+export function resolveAuth(options: AuthOptions | false | undefined): ResolvedAuth {
+  if (options === false || options === undefined) return resolveAuth({});
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidOptionsError('auth must be an object (or false for no authentication)');
+  }
+  const given = list(options.token).filter((token) => token !== undefined);
+  if (Object.hasOwn(options, 'token') && given.length === 0) {
     throw new InvalidOptionsError(
       'auth.token is set but holds no token (an unset environment variable?): refusing to accept unauthenticated notifications',
     );
   }
-  if (options && Object.hasOwn(options, 'basic') && list(options.basic).length === 0) {
+  if (Object.hasOwn(options, 'basic') && list(options.basic).length === 0) {
     throw new InvalidOptionsError('auth.basic is set but holds no credentials');
   }
   const tokens = given.map((token) => {
@@ -114,7 +163,7 @@ export function resolveAuth(options: AuthOptions | undefined): ResolvedAuth {
     }
     return encoder.encode(token);
   });
-  const basic = list(options?.basic).map((credentials) => {
+  const basic = list(options.basic).map((credentials) => {
     if (typeof credentials?.username !== 'string' || typeof credentials.password !== 'string') {
       throw new InvalidOptionsError('auth.basic needs a username and a password string');
     }
@@ -126,20 +175,26 @@ export function resolveAuth(options: AuthOptions | undefined): ResolvedAuth {
       password: encoder.encode(credentials.password),
     };
   });
-  const trust = options?.trustProxy ?? false;
-  if (typeof trust === 'number' && !(Number.isInteger(trust) && trust >= 0)) {
-    throw new InvalidOptionsError('auth.trustProxy must be a boolean, a hop count or a list');
+  const realm = options.realm ?? 'uanataca-webhooks';
+  const tokenParam = options.tokenParam ?? 'token';
+  // A control character in a header value makes the runtime refuse the whole answer.
+  if (typeof realm !== 'string' || /[^\t\x20-\x7e\x80-\xff]/.test(realm)) {
+    throw new InvalidOptionsError('auth.realm must be a string of printable characters');
   }
-  const realm = (options?.realm ?? 'uanataca-webhooks').replace(/["\\]/g, '');
+  if (typeof tokenParam !== 'string' || tokenParam === '') {
+    throw new InvalidOptionsError('auth.tokenParam must be a non-empty string');
+  }
   return {
     tokens,
-    tokenParam: options?.tokenParam ?? 'token',
+    secrets: secretForms(given as string[], list(options.basic)),
+    tokenParam,
     basic,
-    challenge: basic.length > 0 ? `Basic realm="${realm}", charset="UTF-8"` : undefined,
-    allowIps: options?.allowIps ? parseRanges(options.allowIps, 'allowIps') : undefined,
-    trustProxy: Array.isArray(trust)
-      ? parseRanges(trust as readonly string[], 'trustProxy')
-      : (trust as boolean | number),
+    challenge:
+      basic.length > 0
+        ? `Basic realm="${realm.replace(/["\\]/g, '')}", charset="UTF-8"`
+        : undefined,
+    allowIps: options.allowIps === undefined ? undefined : parseAllowIps(options.allowIps),
+    trustProxy: compileTrustProxy(options.trustProxy),
   };
 }
 
@@ -238,29 +293,4 @@ export function authenticate(auth: ResolvedAuth, request: AuthRequest): void {
     }
     if (!ok) throw new UnauthorizedError('Missing or invalid credentials');
   }
-}
-
-/**
- * The client address: the socket's, or one from `X-Forwarded-For` as far as `trustProxy`
- * allows.
- *
- * @internal
- */
-export function clientAddress(
-  trust: ResolvedAuth['trustProxy'],
-  socketAddress: string | undefined,
-  forwardedFor: string | undefined,
-): string | undefined {
-  if (trust === false || !forwardedFor) return socketAddress;
-  const forwarded = forwardedFor
-    .split(',')
-    .map((part) => part.trim())
-    .filter((part) => part !== '');
-  // Nearest first: the socket, then the proxies' entries from right to left.
-  const chain = [socketAddress, ...forwarded.reverse()];
-  if (trust === true) return chain[chain.length - 1];
-  if (typeof trust === 'number') return chain[Math.min(trust, chain.length - 1)];
-  let index = 0;
-  while (index < chain.length - 1 && ipMatches(chain[index], trust)) index++;
-  return chain[index];
 }

@@ -11,8 +11,10 @@ import type { WebhookEvent } from '../payload/event.js';
 import type { WebhookBody } from '../payload/parse.js';
 import type { ReceiveContext, ReceiveResult } from '../router/create-webhooks.js';
 import { normalizeHeaders } from '../router/headers.js';
-import { type AuthOptions, authenticate, clientAddress, resolveAuth } from './auth.js';
+import { callSafely } from '../safe-call.js';
+import { type AuthOptions, authenticate, resolveAuth } from './auth.js';
 import { ClientGoneError, checkDeclaredLength, DEFAULT_MAX_BODY_BYTES } from './body.js';
+import { clientAddress } from './trust-proxy.js';
 
 /** Options shared by every adapter. */
 export interface WebhookHandlerOptions {
@@ -23,11 +25,15 @@ export interface WebhookHandlerOptions {
    * @default 1048576 (1 MiB)
    */
   maxBodyBytes?: number | undefined;
-  /** How deliveries are authenticated (token, Basic credentials, IP allow-list). */
-  auth?: AuthOptions | undefined;
+  /**
+   * How deliveries are authenticated (token, Basic credentials, IP allow-list), or `false`
+   * to accept every delivery on purpose.
+   */
+  auth?: AuthOptions | false | undefined;
   /**
    * Called with every error answered to the sender (including 401, 403, 405 and 413, which
-   * never reach the router), for logging. Errors it throws are ignored.
+   * never reach the router), for logging. What it throws or rejects with is ignored, and
+   * it is not awaited.
    */
   onError?: ((error: WebhookError, event?: WebhookEvent) => void) | undefined;
 }
@@ -166,27 +172,26 @@ export function createRequestHandler(
   }
   const auth = resolveAuth(options.auth);
   const onError = options.onError;
+  if (onError !== undefined && typeof onError !== 'function') {
+    throw new InvalidOptionsError('onError must be a function');
+  }
 
   const fail = (error: WebhookError, event?: WebhookEvent): AdapterResponse => {
-    if (onError) {
-      try {
-        onError(error, event);
-      } catch {
-        // A logging hook must not change the answer.
-      }
-    }
+    if (event === undefined) callSafely(onError, error);
+    else callSafely(onError, error, event);
     return errorResponse(error, auth.challenge);
   };
 
-  return async (request) => {
+  const answer = async (request: AdapterRequest): Promise<AdapterResponse | undefined> => {
     if (request.method !== 'POST') return fail(new MethodNotAllowedError(request.method));
-    const clientIp = clientAddress(
-      auth.trustProxy,
-      request.socketAddress,
-      request.header('x-forwarded-for'),
-    );
+    let clientIp: string | undefined;
     let body: WebhookBody;
     try {
+      clientIp = clientAddress(
+        auth.trustProxy,
+        request.socketAddress,
+        request.header('x-forwarded-for'),
+      );
       authenticate(auth, {
         url: request.url,
         authorization: request.header('authorization'),
@@ -197,15 +202,34 @@ export function createRequestHandler(
     } catch (error) {
       if (error instanceof ClientGoneError) return undefined;
       return fail(
-        isWebhookError(error) ? error : new HandlerError(error, 'Reading the body failed'),
+        isWebhookError(error) ? error : new HandlerError(error, 'Reading the request failed'),
       );
     }
     try {
-      const headers = normalizeHeaders(request.headerEntries(), PRIVATE_HEADERS);
+      const headers = normalizeHeaders(request.headerEntries(), PRIVATE_HEADERS, auth.secrets);
       const result = await webhooks.receive(body, { headers, clientIp });
       return result.duplicate ? OK_DUPLICATE : OK;
     } catch (error) {
       return fail(isWebhookError(error) ? error : new HandlerError(error));
     }
   };
+
+  // Whatever goes wrong on the way (a hostile request object, a getter that throws), the
+  // sender gets an answer from the contract and nothing escapes to the server.
+  return async (request) => {
+    try {
+      return await answer(request);
+    } catch {
+      return internalErrorResponse();
+    }
+  };
+}
+
+/**
+ * The answer when answering itself failed: a 500 from the contract, saying nothing more.
+ *
+ * @internal
+ */
+export function internalErrorResponse(): AdapterResponse {
+  return errorResponse(new HandlerError(undefined, 'Answering the request failed'), undefined);
 }

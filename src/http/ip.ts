@@ -82,7 +82,39 @@ export function parseIp(input: string): Uint8Array | undefined {
   return bytes;
 }
 
-/** Parses `address` or `address/prefix`; `undefined` when it is neither. */
+const WITH_PORT = /^(?:\[([^\]]{1,64})\](?::\d{1,5})?|(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5})$/;
+
+/**
+ * The address part of an address as proxies write it in `X-Forwarded-For`: a plain address,
+ * or one with a port (`203.0.113.5:1234`, `[2001:db8::1]:443`, as Azure App Service and others
+ * write them), trimmed and without the port or brackets; otherwise the text itself, trimmed.
+ */
+export function hostOf(input: string): string {
+  const text = input.trim();
+  const port = WITH_PORT.exec(text);
+  return port === null ? text : (port[1] ?? port[2]!);
+}
+
+/** Parses an address with or without a port (see {@link hostOf}); `undefined` when it is none. */
+export function parseHostAddress(input: string): Uint8Array | undefined {
+  return parseIp(hostOf(input));
+}
+
+/** The prefix length of a contiguous IPv4 netmask such as `255.255.240.0`, or -1. */
+function netmaskPrefix(text: string): number {
+  const mask = new Uint8Array(16);
+  if (!parseIpv4(text, mask, 12)) return -1;
+  const value = ((mask[12]! << 24) | (mask[13]! << 16) | (mask[14]! << 8) | mask[15]!) >>> 0;
+  const inverted = ~value >>> 0;
+  // A contiguous mask is ones then zeros: its inverse plus one is a power of two.
+  if ((inverted & (inverted + 1)) !== 0) return -1;
+  return 32 - Math.log2(inverted + 1);
+}
+
+/**
+ * Parses `address`, `address/prefix` or, for IPv4, `address/netmask`
+ * (`10.0.0.0/255.0.0.0`); `undefined` when it is none of these.
+ */
 export function parseIpRange(input: string): IpRange | undefined {
   const slash = input.indexOf('/');
   const address = slash === -1 ? input : input.slice(0, slash);
@@ -93,9 +125,14 @@ export function parseIpRange(input: string): IpRange | undefined {
   let prefix = max;
   if (slash !== -1) {
     const text = input.slice(slash + 1).trim();
-    if (!/^\d{1,3}$/.test(text)) return undefined;
-    prefix = Number(text);
-    if (prefix > max) return undefined;
+    if (isV4 && text.includes('.')) {
+      prefix = netmaskPrefix(text);
+      if (prefix < 0) return undefined;
+    } else {
+      if (!/^\d{1,3}$/.test(text)) return undefined;
+      prefix = Number(text);
+      if (prefix > max) return undefined;
+    }
   }
   return { bytes, prefix: isV4 ? prefix + 96 : prefix };
 }
@@ -110,9 +147,12 @@ export function ipInRange(address: Uint8Array, range: IpRange): boolean {
   return true;
 }
 
-/** Whether `address` (text) lies in any of `ranges`; unparsable addresses never match. */
+/**
+ * Whether `address` (text, with or without a port) lies in any of `ranges`; unparsable
+ * addresses never match.
+ */
 export function ipMatches(address: string | undefined, ranges: readonly IpRange[]): boolean {
   if (address === undefined) return false;
-  const bytes = parseIp(address);
+  const bytes = parseHostAddress(address);
   return bytes !== undefined && ranges.some((range) => ipInRange(bytes, range));
 }

@@ -92,9 +92,12 @@ class NodeRequest implements AdapterRequest {
   /** Read at once: once the socket is closed, Node no longer knows it. */
   readonly socketAddress: string | undefined;
   readonly #req: ParsedRequest;
+  /** Why the body cannot be read, when something in front already failed to read it. */
+  readonly #failure: unknown;
 
-  constructor(req: ParsedRequest) {
+  constructor(req: ParsedRequest, failure?: unknown) {
     this.#req = req;
+    this.#failure = failure;
     this.method = req.method ?? 'GET';
     this.url = req.originalUrl ?? req.url ?? '/';
     this.socketAddress = req.socket?.remoteAddress;
@@ -110,6 +113,7 @@ class NodeRequest implements AdapterRequest {
   }
 
   readBody(limit: number): Promise<WebhookBody> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
     return readParsedOrNodeBody(this.#req, limit);
   }
 }
@@ -127,7 +131,10 @@ function writeNodeResponse(res: ServerResponse, response: AdapterResponse): void
 
 /**
  * Runs the shared core on a Node request and writes its answer; when the client left
- * mid-body there is nobody to answer, and the response is destroyed.
+ * mid-body there is nobody to answer, and the response is destroyed. With `bodyFailure`
+ * (what a body parser in front failed with, as one of this package's errors), the request
+ * is answered as if reading its body had failed that way, after the method and the
+ * credentials were checked as usual. Never rejects.
  *
  * @internal
  */
@@ -135,8 +142,20 @@ export async function respondNode(
   handle: (request: AdapterRequest) => Promise<AdapterResponse | undefined>,
   req: IncomingMessage,
   res: ServerResponse,
+  bodyFailure?: unknown,
 ): Promise<void> {
-  const response = await handle(new NodeRequest(req));
-  if (response) writeNodeResponse(res, response);
-  else if (!res.writableEnded) res.destroy();
+  // Servers and frameworks call this without handling a rejection.
+  try {
+    const response = await handle(new NodeRequest(req, bodyFailure));
+    if (response) writeNodeResponse(res, response);
+    else if (!res.writableEnded) res.destroy();
+  } catch {
+    // Writing failed (a response object that throws, a socket torn down meanwhile): there is
+    // nobody left to answer.
+    try {
+      res.destroy();
+    } catch {
+      // Nothing more can be done for this request.
+    }
+  }
 }

@@ -49,12 +49,16 @@ function fromForm(fields: Record<string, unknown>, isForm: boolean): string | un
   return undefined;
 }
 
-/** The size of a value a JSON parser produced, never more than the text it was parsed from. */
+/**
+ * The size of a value a JSON parser produced, never more than the text it was parsed from;
+ * `Infinity` when it cannot be measured (a structure too deep to serialise, a getter that
+ * throws), so that the limit fails closed.
+ */
 function serializedSize(value: object): number {
   try {
     return utf8ByteLength(JSON.stringify(value) ?? '');
   } catch {
-    return 0;
+    return Number.POSITIVE_INFINITY;
   }
 }
 

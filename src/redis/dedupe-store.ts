@@ -1,5 +1,5 @@
-import type { ClaimResult, DedupeStore } from '../router/dedupe-store.js';
-import { createTokenSource } from '../router/random-id.js';
+import { createTokenSource } from '../dedupe/claim-token.js';
+import type { ClaimResult, DedupeStore } from '../dedupe/dedupe-store.js';
 import {
   createEvaluator,
   type RedisClientLike,

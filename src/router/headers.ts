@@ -6,12 +6,38 @@
 const NORMALIZED: unique symbol = Symbol.for('uanataca-webhooks.normalizedHeaders') as never;
 const HIDDEN_TRUE: PropertyDescriptor = { value: true };
 
+/** What stands in a header value where a secret was. */
+export const REDACTED = '[redacted]';
+
+/**
+ * `value` with every occurrence of each of `secrets` replaced by {@link REDACTED}, matched
+ * without regard to letter case so that `%2f` and `%2F` spellings are caught alike.
+ */
+function redact(value: string, secrets: readonly string[]): string {
+  let result = value;
+  // Header values are Latin-1, whose lower case has the same length; anything else is
+  // matched as it is, so that positions in `lower` stay positions in `result`.
+  const folds = value.toLowerCase().length === value.length;
+  let lower = folds ? value.toLowerCase() : value;
+  for (const secret of secrets) {
+    const needle = folds ? secret.toLowerCase() : secret;
+    let at = lower.indexOf(needle);
+    while (at !== -1) {
+      result = result.slice(0, at) + REDACTED + result.slice(at + needle.length);
+      lower = lower.slice(0, at) + REDACTED + lower.slice(at + needle.length);
+      at = lower.indexOf(needle, at + REDACTED.length);
+    }
+  }
+  return result;
+}
+
 /** A header's value as runtimes give it. */
 type HeaderValue = string | readonly string[] | undefined;
 
 /**
  * Headers as handlers see them: lower-cased names, a name given twice or a list of values
- * joined with `, `, names in `omit` (lower-case) left out. The result is frozen and has no
+ * joined with `, `, names in `omit` (lower-case) left out, and every occurrence of one of
+ * `secrets` in a value (in any letter case) replaced with {@link REDACTED}. The result is frozen and has no
  * prototype, so a header named `constructor` or `__proto__` is just a header.
  *
  * @internal
@@ -19,13 +45,15 @@ type HeaderValue = string | readonly string[] | undefined;
 export function normalizeHeaders(
   entries: Iterable<readonly [string, HeaderValue]>,
   omit?: ReadonlySet<string>,
+  secrets: readonly string[] = [],
 ): Readonly<Record<string, string>> {
   const result: Record<string, string> = Object.create(null);
   for (const [name, raw] of entries) {
     if (raw === undefined) continue;
     const lower = name.toLowerCase();
     if (omit?.has(lower)) continue;
-    const value = typeof raw === 'string' ? raw : raw.join(', ');
+    const joined = typeof raw === 'string' ? raw : raw.join(', ');
+    const value = secrets.length === 0 ? joined : redact(joined, secrets);
     const previous = result[lower];
     result[lower] = previous === undefined ? value : `${previous}, ${value}`;
   }

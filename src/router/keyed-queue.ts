@@ -1,68 +1,60 @@
+import { withDeadline } from '../deadline.js';
+
 /**
- * Runs tasks one at a time per key, in arrival order, with a bound on how long a task waits
- * for its predecessor.
+ * Runs tasks one at a time per key, in arrival order, each once every earlier task of its key
+ * has settled, with a bound on how long a task may wait for its turn.
  *
  * @internal
  */
 export interface KeyedQueue {
   /**
-   * Runs `task` once the previous task of `key` has settled, or once that task has been
-   * running for `maxWaitMs` (a task that hangs does not hold the key for ever).
+   * Runs `task` once every earlier task of `key` has settled. When that has not happened
+   * within `maxWaitMs`, `task` does not run and the promise rejects with `onTimeout()`; the
+   * tasks behind it still wait for the ones before it.
    */
-  run<T>(key: string | number, maxWaitMs: number, task: () => Promise<T>): Promise<T>;
+  run<T>(
+    key: string | number,
+    maxWaitMs: number,
+    task: () => Promise<T>,
+    onTimeout: () => unknown,
+  ): Promise<T>;
 }
-
-/** One task's place in its key's line. */
-interface Slot {
-  /** Settles when the task starts running. */
-  readonly started: Promise<void>;
-  /** Settles when the task has finished. */
-  readonly done: Promise<void>;
-}
-
-const ignore = (): void => {};
 
 /** @internal */
 export function createKeyedQueue(): KeyedQueue {
-  const last = new Map<string | number, Slot>();
+  // The promise that settles once the last task of each key (and every one before it) has.
+  const last = new Map<string | number, Promise<void>>();
   return {
-    async run(key, maxWaitMs, task) {
+    async run(key, maxWaitMs, task, onTimeout) {
       const before = last.get(key);
-      let start = ignore;
-      let finish = ignore;
-      const slot: Slot = {
-        started: new Promise((resolve) => {
-          start = resolve;
-        }),
-        done: new Promise((resolve) => {
-          finish = resolve;
-        }),
+      let finish = (): void => {};
+      const done = new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      last.set(key, done);
+      const leave = (): void => {
+        finish();
+        if (last.get(key) === done) last.delete(key);
       };
-      last.set(key, slot);
+      if (before !== undefined && !(await turnWithin(before, maxWaitMs))) {
+        // Gone from the line, but those behind still wait for the ones before it.
+        before.then(leave);
+        throw onTimeout();
+      }
       try {
-        if (before) {
-          // Each task waits for the one just before it, counting from when that one started,
-          // so one slow task delays the next by at most maxWaitMs and the line goes on.
-          await before.started;
-          await waitAtMost(before.done, maxWaitMs);
-        }
-        start();
         return await task();
       } finally {
-        start();
-        finish();
-        if (last.get(key) === slot) last.delete(key);
+        leave();
       }
     },
   };
 }
 
-function waitAtMost(promise: Promise<void>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    promise.then(() => {
-      clearTimeout(timer);
-      resolve();
-    }, ignore);
-  });
+/** Resolves `true` once `turn` settles, or `false` after `ms` milliseconds. */
+function turnWithin(turn: Promise<void>, ms: number): Promise<boolean> {
+  // `turn` never rejects: only the deadline does.
+  return withDeadline(turn, ms, () => undefined).then(
+    () => true,
+    () => false,
+  );
 }

@@ -76,3 +76,18 @@ export interface StateStore {
     next: RequestState,
   ): Promise<boolean>;
 }
+
+/**
+ * Whether `value` has the methods of a {@link StateStore}.
+ *
+ * @internal
+ */
+export function isStateStore(value: unknown): value is StateStore {
+  const store = value as Partial<Record<keyof StateStore, unknown>> | null;
+  return (
+    typeof store === 'object' &&
+    store !== null &&
+    typeof store.get === 'function' &&
+    typeof store.compareAndSet === 'function'
+  );
+}

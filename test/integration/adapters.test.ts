@@ -572,6 +572,152 @@ describeMatrix('adapters: one behaviour', (setup) => {
     });
   });
 
+  describe('auth.trustProxy given as a string, as from an environment variable', () => {
+    it.each([
+      ['loopback', '203.0.113.7'],
+      ['127.0.0.1, ::1', '203.0.113.7'],
+      ['1', '203.0.113.7'],
+      ['true', '198.51.100.1'],
+      ['false', '127.0.0.1'],
+    ])('reads %j and answers every request from the contract', async (trustProxy, client) => {
+      const { calls } = serve(setup, { auth: { allowIps: [client], trustProxy } });
+      // Unauthenticated requests carrying X-Forwarded-For are the ones that used to throw.
+      const chain = { 'x-forwarded-for': '198.51.100.1, 203.0.113.7' };
+      expectOk(await post(setup, REVIEW, { headers: chain }));
+      expect(calls[0]!.context.clientIp).toBe(client);
+      if (client === '127.0.0.1') {
+        const text = { 'content-type': 'application/x-unknown' };
+        expectError(
+          await post(setup, 'not json', { headers: { ...chain, ...text } }),
+          400,
+          'invalid_json',
+        );
+      } else {
+        const spoofed = { 'x-forwarded-for': '192.0.2.66' };
+        expectError(await post(setup, APPROVED, { headers: spoofed }), 403, 'forbidden');
+        const text = { 'content-type': 'application/x-unknown' };
+        expectError(
+          await post(setup, 'not json', { headers: { ...spoofed, ...text } }),
+          403,
+          'forbidden',
+        );
+        expectError(
+          await post(setup, 'not json', { headers: { ...chain, ...text } }),
+          400,
+          'invalid_json',
+        );
+      }
+    });
+  });
+
+  describe('X-Forwarded-For entries with ports', () => {
+    it('reads 203.0.113.5:1234 and [2001:db8::1]:443, and hands on the address alone', async () => {
+      const recorder = serve(setup, {
+        auth: { allowIps: ['203.0.113.5', '2001:db8::1'], trustProxy: 1 },
+      });
+      expectOk(await post(setup, REVIEW, { headers: { 'x-forwarded-for': '203.0.113.5:1234' } }));
+      expectOk(
+        await post(setup, APPROVED, { headers: { 'x-forwarded-for': '[2001:db8::1]:443' } }),
+      );
+      expect(recorder.calls.map((call) => call.context.clientIp)).toEqual([
+        '203.0.113.5',
+        '2001:db8::1',
+      ]);
+      expectError(
+        await post(setup, REVIEW, { headers: { 'x-forwarded-for': '198.51.100.1:1234' } }),
+        403,
+        'forbidden',
+      );
+    });
+  });
+
+  describe('a rejecting or throwing adapter onError', () => {
+    it.each<[string, (error: WebhookError) => unknown]>([
+      [
+        'rejects',
+        async () => {
+          throw new Error('log sink down');
+        },
+      ],
+      [
+        'throws a non-Error',
+        () => {
+          throw 'log sink down';
+        },
+      ],
+      ['never settles', () => new Promise(() => {})],
+    ])('changes no answer and leaves no unhandled rejection when it %s', async (_, onError) => {
+      const webhooks = createWebhooks();
+      webhooks.on('*', () => {});
+      setup.use(webhooks, { auth: { token: 'tok' }, onError });
+      expectError(await post(setup, REVIEW), 401, 'unauthorized');
+      expectError(
+        await post(setup, 'not json', {
+          path: `${PATH}?token=tok`,
+          headers: { 'content-type': 'application/x-unknown' },
+        }),
+        400,
+        'invalid_json',
+      );
+      if (setup.routesEveryMethod) {
+        expectError(
+          await setup.send({ method: 'PUT', path: `${PATH}?token=tok` }),
+          405,
+          'method_not_allowed',
+        );
+      }
+      expectOk(await post(setup, REVIEW, { path: `${PATH}?token=tok` }));
+    });
+  });
+
+  describe('the token in headers a proxy adds', () => {
+    const HEADERS = [
+      'x-original-url',
+      'x-forwarded-uri',
+      'x-original-uri',
+      'x-envoy-original-path',
+      'x-rewrite-url',
+      'x-anything',
+    ];
+    const TOKEN = 'Tok/en+sp ce';
+    const encoded = encodeURIComponent(TOKEN);
+
+    it.each([
+      ['in the query', `${PATH}?token=${encoded}`],
+      ['in the path', `${PATH}/${encoded}`],
+    ])('never reaches handlers with the token %s, in any header', async (_, target) => {
+      const recorder = serve(setup, { auth: { token: TOKEN } });
+      const headers = Object.fromEntries(HEADERS.map((name) => [name, target]));
+      headers['x-lower'] = target.toLowerCase();
+      headers['x-form'] = target.replace(encoded, encoded.replace(/%20/g, '+'));
+      expectOk(await post(setup, REVIEW, { path: target, headers }));
+      const seen = recorder.calls[0]!.context.headers;
+      for (const name of [...HEADERS, 'x-lower', 'x-form']) {
+        expect(seen[name], name).toContain('[redacted]');
+        expect(seen[name]!.toLowerCase(), name).not.toContain(encoded.toLowerCase());
+      }
+      expect(seen['x-original-url']).toBe(target.replace(encoded, '[redacted]'));
+      expect(JSON.stringify(seen)).not.toContain(TOKEN);
+    });
+
+    it('redacts Basic credentials a proxy copied into another header', async () => {
+      const recorder = serve(setup, { auth: { basic: { username: 'ra', password: 'pw-SECRET' } } });
+      const authorization = basic('ra', 'pw-SECRET');
+      expectOk(
+        await post(setup, REVIEW, {
+          headers: {
+            authorization,
+            'x-forwarded-authorization': authorization,
+            'x-pass': 'pw-SECRET',
+          },
+        }),
+      );
+      const seen = JSON.stringify(recorder.calls[0]!.context.headers);
+      expect(seen).not.toContain('pw-SECRET');
+      expect(seen).not.toContain(authorization.slice('Basic '.length));
+    });
+  });
+
   it('never shows credentials in error bodies or to onError', async () => {
     const secrets = ['tok-SECRET-1', 'pw-SECRET-2', 'tok-GUESS-3', 'pw-GUESS-4', 'cookie-SECRET-5'];
     const recorder = serve(setup, {

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import express4 from 'express4';
 import express5 from 'express5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExpressMiddleware, type ExpressMiddleware } from '../../src/adapters/express.js';
+import {
+  createExpressErrorHandler,
+  createExpressMiddleware,
+  type ExpressMiddleware,
+} from '../../src/adapters/express.js';
 import {
   createWebhooks,
   parseWebhook,
@@ -191,5 +195,130 @@ describe.each([
       expect(declared.status).toBe(400);
       expect(events).toHaveLength(0);
     });
+  });
+});
+
+/** A valid notification with an unknown field nested `depth` arrays deep. */
+const deepNotification = (depth: number): string =>
+  `${REVIEW.trimEnd().slice(0, -1)}, "deep": ${'['.repeat(depth)}${']'.repeat(depth)}}`;
+
+describe.each([
+  ['Express 4', express4],
+  ['Express 5', express5],
+])('%s: the body limit and parser errors behind express.json()', (_name, express) => {
+  let url = '';
+  let close: () => Promise<void> = async () => {};
+  let events: WebhookEvent[] = [];
+  let errors: string[] = [];
+
+  beforeAll(async () => {
+    const webhooks = createWebhooks();
+    webhooks.on('*', (event) => void events.push(event));
+    const options = {
+      maxBodyBytes: 64 * 1024,
+      auth: { token: 'tok' },
+      onError: (error: WebhookError) => void errors.push(error.code),
+    };
+    const app = express();
+    app.use('/small', express.json({ limit: '1kb' }));
+    app.use(express.json({ limit: '10mb' }));
+    app.post('/hook', createExpressMiddleware(webhooks, options));
+    app.use('/hook', createExpressErrorHandler(webhooks, options));
+    app.use(express.text());
+    app.post('/other', (_req, res) => {
+      throw new Error('another route failed');
+    });
+    app.post('/small', createExpressMiddleware(webhooks, options));
+    app.use('/small', createExpressErrorHandler(webhooks, options));
+    const server = await listenOnLoopback(createServer(app));
+    url = server.url;
+    close = server.close;
+  });
+  afterAll(() => close());
+
+  async function post(path: string, body: string | ReadableStream, headers = {}) {
+    events = [];
+    errors = [];
+    const response = await fetch(url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? new TextEncoder().encode(body) : body,
+      duplex: 'half',
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    } as RequestInit);
+    const text = await response.text();
+    return { status: response.status, type: response.headers.get('content-type'), text };
+  }
+
+  /** Streams `text` in chunks without a Content-Length. */
+  const chunked = (text: string): ReadableStream<Uint8Array> => {
+    const bytes = new TextEncoder().encode(text);
+    let at = 0;
+    return new ReadableStream({
+      pull(controller) {
+        if (at >= bytes.length) return controller.close();
+        controller.enqueue(bytes.subarray(at, at + 64 * 1024));
+        at += 64 * 1024;
+      },
+    });
+  };
+
+  it('refuses with 413 a chunked body past maxBodyBytes that cannot be measured again', async () => {
+    // 3 MB, with a field too deep for JSON.stringify: the parser in front accepts it.
+    const body = deepNotification(10_000).replace(
+      '"deep"',
+      `"pad": "${'x'.repeat(3_000_000)}", "deep"`,
+    );
+    const response = await post('/hook?token=tok', chunked(body));
+    expect(response.status).toBe(413);
+    expect(JSON.parse(response.text).error.code).toBe('payload_too_large');
+    expect(events).toHaveLength(0);
+  });
+
+  it('refuses with 413 a small body too deep to be measured again, and runs no handler', async () => {
+    const response = await post('/hook?token=tok', chunked(deepNotification(10_000)));
+    expect(response.status).toBe(413);
+    expect(events).toHaveLength(0);
+  });
+
+  it('accepts a body within the limit behind the parser', async () => {
+    const response = await post('/hook?token=tok', chunked(deepNotification(100)));
+    expect(response.status).toBe(200);
+    expect(events).toHaveLength(1);
+  });
+
+  it('answers malformed JSON the parser refused with 400 in JSON', async () => {
+    const response = await post('/hook?token=tok', '{"broken": ');
+    expect(response.status).toBe(400);
+    expect(response.type).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(response.text)).toMatchObject({ ok: false, error: { code: 'invalid_json' } });
+    expect(errors).toEqual(['invalid_json']);
+  });
+
+  it('answers a body over the parser’s own limit with 413 in JSON', async () => {
+    const response = await post('/small?token=tok', withNote('x'.repeat(4_096)));
+    expect(response.status).toBe(413);
+    expect(response.type).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(response.text).error.code).toBe('payload_too_large');
+  });
+
+  it('answers an unknown charset the parser refused with 400 in JSON', async () => {
+    const response = await post('/hook?token=tok', REVIEW, {
+      'content-type': 'application/json; charset=klingon',
+    });
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.text).error.code).toBe('invalid_json');
+  });
+
+  it('checks credentials first: a malformed body without the token is answered 401', async () => {
+    const response = await post('/hook', '{"broken": ');
+    expect(response.status).toBe(401);
+    expect(JSON.parse(response.text).error.code).toBe('unauthorized');
+  });
+
+  it('leaves errors of other paths to Express', async () => {
+    const response = await post('/other', 'text', { 'content-type': 'text/plain' });
+    expect(response.status).toBe(500);
+    expect(response.type).toMatch(/^text\/html/);
   });
 });

@@ -300,7 +300,8 @@ for (const target of [nodeTarget(() => servers), fetchTarget()]) {
         // Spellings that are not addresses never match.
         ['198.51.100.0/24', '198.51.100.010', false],
         ['198.51.100.0/24', '198.51.100.0/24', false],
-        ['198.51.100.0/24', '198.51.100.1:443', false],
+        ['198.51.100.0/24', '198.51.100.1:443x', false],
+        ['198.51.100.0/24', '198.51.100.1:123456', false],
       ];
 
       it('lets in the first and last address of each range, and refuses the neighbours', async () => {

@@ -163,7 +163,13 @@ describe('auth options', () => {
       { allowIps: ['203.0.113.7'], trustProxy: true },
       { allowIps: ['203.0.113.7'], trustProxy: 2 },
       { allowIps: ['203.0.113.7'], trustProxy: ['10.0.0.0/8'] },
+      { allowIps: '203.0.113.0/24, 198.51.100.7', trustProxy: 'loopback' },
+      { allowIps: ['203.0.113.7'], trustProxy: 'loopback, 10.0.0.0/8' },
+      { allowIps: ['203.0.113.7'], trustProxy: ['uniquelocal', '203.0.113.1'] },
+      { allowIps: ['203.0.113.7'], trustProxy: (address, hop) => hop < 1 && address !== '' },
+      { allowIps: ['203.0.113.7'], trustProxy: process.env.TRUST_PROXY },
     ];
+    createNodeMiddleware(webhooks, { auth: false });
     for (const auth of forms) {
       createNodeMiddleware(webhooks, { auth });
       createExpressMiddleware(webhooks, { auth });
@@ -179,10 +185,10 @@ describe('auth options', () => {
     createExpressMiddleware(webhooks, { auth: { basic: { username: 'u' } } });
     // @ts-expect-error: Basic credentials are an object, not "user:pass"
     createFetchHandler(webhooks, { auth: { basic: 'u:p' } });
-    // @ts-expect-error: the allow-list is a list
-    createNodeMiddleware(webhooks, { auth: { allowIps: '10.0.0.0/8' } });
-    // @ts-expect-error: trustProxy is a boolean, a hop count or a list
-    createExpressMiddleware(webhooks, { auth: { trustProxy: 'loopback' } });
+    // @ts-expect-error: the allow-list holds addresses as strings
+    createNodeMiddleware(webhooks, { auth: { allowIps: [0x0a000001] } });
+    // @ts-expect-error: trustProxy is what Express's trust proxy setting accepts
+    createExpressMiddleware(webhooks, { auth: { trustProxy: { hops: 1 } } });
     // @ts-expect-error: a misspelt auth option
     createFetchHandler(webhooks, { auth: { tokens: ['a'] } });
   });

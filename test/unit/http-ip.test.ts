@@ -1,7 +1,14 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ipInRange, ipMatches, parseIp, parseIpRange } from '../../src/http/ip.js';
+import {
+  hostOf,
+  ipInRange,
+  ipMatches,
+  parseHostAddress,
+  parseIp,
+  parseIpRange,
+} from '../../src/http/ip.js';
 
 /** The 16 bytes as 32 hex digits, for readable comparisons. */
 const hex = (bytes: Uint8Array | undefined): string | undefined =>
@@ -270,7 +277,54 @@ describe('ipInRange and ipMatches', () => {
     expect(ipMatches(undefined, all)).toBe(false);
     expect(ipMatches('', all)).toBe(false);
     expect(ipMatches('unknown', all)).toBe(false);
-    expect(ipMatches('203.0.113.7:443', all)).toBe(false);
+    expect(ipMatches('203.0.113.7:', all)).toBe(false);
+    expect(ipMatches('[203.0.113.7]x', all)).toBe(false);
     expect(ipMatches('::1', [])).toBe(false);
+  });
+});
+
+describe('hostOf and parseHostAddress: addresses as proxies write them', () => {
+  it.each([
+    ['203.0.113.5:1234', '203.0.113.5'],
+    [' 203.0.113.5:1 ', '203.0.113.5'],
+    ['[2001:db8::1]:443', '2001:db8::1'],
+    ['[2001:db8::1]', '2001:db8::1'],
+    ['[::ffff:10.0.0.1]:80', '::ffff:10.0.0.1'],
+    ['203.0.113.5', '203.0.113.5'],
+    ['2001:db8::1', '2001:db8::1'],
+    ['unknown', 'unknown'],
+  ])('reads %j as %j', (text, host) => {
+    expect(hostOf(text)).toBe(host);
+  });
+
+  it('parses an address with a port as the address', () => {
+    expect(hex(parseHostAddress('203.0.113.5:1234'))).toBe(hex(parseIp('203.0.113.5')));
+    expect(hex(parseHostAddress('[2001:db8::1]:443'))).toBe(hex(parseIp('2001:db8::1')));
+    expect(parseHostAddress('203.0.113.5:123456')).toBeUndefined();
+    expect(parseHostAddress('2001:db8::1:443x')).toBeUndefined();
+    expect(parseHostAddress('[garbage]:443')).toBeUndefined();
+  });
+
+  it('matches an allow-list whatever port the entry carries', () => {
+    const ranges = [parseIpRange('203.0.113.0/24')!, parseIpRange('2001:db8::/32')!];
+    expect(ipMatches('203.0.113.5:1234', ranges)).toBe(true);
+    expect(ipMatches('[2001:db8::1]:443', ranges)).toBe(true);
+    expect(ipMatches('198.51.100.1:1234', ranges)).toBe(false);
+  });
+});
+
+describe('parseIpRange: IPv4 netmasks', () => {
+  it.each([
+    ['10.0.0.0/255.0.0.0', '10.0.0.0/8'],
+    ['192.168.1.0/255.255.255.0', '192.168.1.0/24'],
+    ['172.16.0.0/255.240.0.0', '172.16.0.0/12'],
+    ['0.0.0.0/0.0.0.0', '0.0.0.0/0'],
+    ['203.0.113.7/255.255.255.255', '203.0.113.7/32'],
+  ])('reads %s as %s', (mask, prefix) => {
+    expect(parseIpRange(mask)).toEqual(parseIpRange(prefix));
+  });
+
+  it.each(['10.0.0.0/255.0.255.0', '10.0.0.0/256.0.0.0', '::1/255.0.0.0'])('refuses %s', (mask) => {
+    expect(parseIpRange(mask)).toBeUndefined();
   });
 });

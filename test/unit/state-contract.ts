@@ -299,75 +299,120 @@ export function describeStateStoreContract(
       ]);
     });
 
-    it('does not let a hanging handler hold its request longer than half of claimTtlMs', async () => {
+    it('does not let a hanging handler hold its request longer than handlerTimeoutMs', async () => {
       const store = create();
       const id = nextRequestId();
-      const webhooks = createWebhooks({ state: { store }, dedupe: { claimTtlMs: 100 } });
+      const webhooks = createWebhooks({ state: { store }, handlerTimeoutMs: 60 });
       const never = gate();
       webhooks.on('VIDEOREVIEW', () => never.promise);
-      void webhooks.receive(notification(id, 'VIDEOREVIEW', 2)).catch(() => {});
+      const hung = webhooks.receive(notification(id, 'VIDEOREVIEW', 2)).catch((e: unknown) => e);
       await tick(10);
       const started = Date.now();
       expect(await webhooks.receive(notification(id, 'ENROLLREADY', 3))).toMatchObject({
         transition: 'apply',
       });
       expect(Date.now() - started).toBeGreaterThanOrEqual(35);
-      expect(Date.now() - started).toBeLessThan(100);
+      expect(await hung).toMatchObject({
+        code: 'handler_failed',
+        cause: { name: 'TimeoutError' },
+      });
       never.open();
     });
 
-    it('runs a notification that waited behind a hanging one while it still holds its claim', async () => {
+    it('takes the claim when the turn comes, so that a long wait never runs a notification twice', async () => {
       const store = create();
       const id = nextRequestId();
-      const webhooks = createWebhooks({ state: { store }, dedupe: { claimTtlMs: 200 } });
-      const never = gate();
+      // The wait is longer than the claim's life: a claim taken on arrival would have expired
+      // before the handler ran, and let a redelivery run it a second time.
+      const webhooks = createWebhooks({ state: { store }, dedupe: { claimTtlMs: 100 } });
       let approvals = 0;
-      webhooks.on('VIDEOREVIEW', () => never.promise);
+      webhooks.on('VIDEOREVIEW', () => tick(250));
       webhooks.on('ENROLLREADY', async () => {
         approvals += 1;
         await tick(60);
       });
-      void webhooks.receive(notification(id, 'VIDEOREVIEW', 2)).catch(() => {});
+      const review = webhooks.receive(notification(id, 'VIDEOREVIEW', 2));
       await tick(5);
       const approved = notification(id, 'ENROLLREADY', 3);
       const first = webhooks.receive(approved);
-      // Later than the claim's life: had the delivery waited that long, its claim would have
-      // expired and this redelivery would run the handler a second time.
-      await tick(230);
-      expect(await webhooks.receive(approved)).toMatchObject({ duplicate: true });
+      await tick(150);
+      // Still waiting for its turn: a redelivery is refused, not queued behind it.
+      await expect(webhooks.receive(approved)).rejects.toMatchObject({ code: 'in_flight' });
+      expect(await review).toMatchObject({ transition: 'apply' });
       expect(await first).toMatchObject({ duplicate: false, transition: 'apply' });
+      expect(await webhooks.receive(approved)).toMatchObject({ duplicate: true });
       expect(approvals).toBe(1);
-      never.open();
     });
 
-    it('keeps one at a time behind a slow handler: each waits for the one just before it', async () => {
+    it('runs each notification of a line of slow handlers exactly once, redelivered or not', async () => {
       const store = create();
       const id = nextRequestId();
-      const webhooks = createWebhooks({ state: { store }, dedupe: { claimTtlMs: 300 } });
-      const never = gate();
+      const webhooks = createWebhooks({ state: { store }, dedupe: { claimTtlMs: 200 } });
+      const runs = new Map<string, number>();
+      webhooks.on('*', async (event) => {
+        runs.set(event.status, (runs.get(event.status) ?? 0) + 1);
+        await tick(120);
+      });
+      const statuses = ['VIDEOPENDING', 'VIDEOREVIEW', 'ENROLLREADY', 'ISSUED'];
+      const bodies = statuses.map((status, minute) => notification(id, status, minute));
+      const firsts = bodies.map((body) => webhooks.receive(body));
+      // The last one waits 360 ms, longer than its claim's life, and is delivered again
+      // meanwhile and afterwards, as a sender that gave up waiting would.
+      await tick(250);
+      await expect(webhooks.receive(bodies[3]!)).rejects.toMatchObject({ code: 'in_flight' });
+      await Promise.all(firsts);
+      expect(await webhooks.receive(bodies[3]!)).toMatchObject({ duplicate: true });
+      expect(Object.fromEntries(runs)).toEqual(
+        Object.fromEntries(statuses.map((status) => [status, 1])),
+      );
+    });
+
+    it('refuses with InFlightError a notification that would wait longer than handlerTimeoutMs', async () => {
+      const store = create();
+      const id = nextRequestId();
+      const webhooks = createWebhooks({ state: { store }, handlerTimeoutMs: 200 });
+      webhooks.on('VIDEOPENDING', () => tick(120));
+      webhooks.on('VIDEOREVIEW', () => tick(120));
+      const pending = webhooks.receive(notification(id, 'VIDEOPENDING', 1));
+      const review = webhooks.receive(notification(id, 'VIDEOREVIEW', 2));
+      // Behind two handlers of 120 ms: its turn would come after 240 ms.
+      const approval = webhooks.receive(notification(id, 'ENROLLREADY', 3));
+      await expect(approval).rejects.toMatchObject({
+        code: 'in_flight',
+        message: 'An earlier notification of the same request is still being processed',
+      });
+      await Promise.all([pending, review]);
+      // Delivered again, it runs.
+      expect(await webhooks.receive(notification(id, 'ENROLLREADY', 3))).toMatchObject({
+        transition: 'apply',
+      });
+    });
+
+    it('keeps one at a time behind slow handlers: each waits for the one just before it', async () => {
+      const store = create();
+      const id = nextRequestId();
+      const webhooks = createWebhooks({ state: { store } });
       let running = 0;
       let overlap = false;
       const seen: [string, string | undefined][] = [];
-      webhooks.on('VIDEOPENDING', () => never.promise);
-      webhooks.on(['VIDEOREVIEW', 'ENROLLREADY'], async (event, { previous }) => {
+      webhooks.on('*', async (event, { previous }) => {
         running += 1;
         if (running > 1) overlap = true;
         seen.push([event.status, previous?.status]);
-        await tick(100);
+        await tick(40);
         running -= 1;
       });
-      void webhooks.receive(notification(id, 'VIDEOPENDING', 1)).catch(() => {});
-      await tick(5);
-      const review = webhooks.receive(notification(id, 'VIDEOREVIEW', 2));
-      await tick(5);
-      const approval = webhooks.receive(notification(id, 'ENROLLREADY', 3));
-      await Promise.all([review, approval]);
+      await Promise.all(
+        ['VIDEOPENDING', 'VIDEOREVIEW', 'ENROLLREADY'].map((status, minute) =>
+          webhooks.receive(notification(id, status, minute)),
+        ),
+      );
       expect(overlap).toBe(false);
       expect(seen).toEqual([
-        ['VIDEOREVIEW', undefined],
+        ['VIDEOPENDING', undefined],
+        ['VIDEOREVIEW', 'VIDEOPENDING'],
         ['ENROLLREADY', 'VIDEOREVIEW'],
       ]);
-      never.open();
     });
 
     it('ends at the in-order final status when all notifications of a request arrive at once', async () => {

@@ -1,6 +1,6 @@
 import { InvalidOptionsError } from '../errors.js';
+import { createTokenSource } from './claim-token.js';
 import type { ClaimResult, DedupeStore } from './dedupe-store.js';
-import { createTokenSource } from './random-id.js';
 
 /** Options of {@link createMemoryDedupeStore}. */
 export interface MemoryDedupeStoreOptions {
@@ -20,52 +20,19 @@ export interface MemoryDedupeStoreOptions {
   now?: (() => number) | undefined;
 }
 
-/**
- * A key's entry: created by a claim, turned done in place by its owner. The router's
- * synchronous calls hold it as their claim; the asynchronous interface finds it by key and
- * checks its token.
- */
+/** A key's entry: created by a claim, turned done in place by its owner. */
 interface Entry {
   readonly key: string;
+  /** The owner's token while claimed. */
+  readonly token: string;
   done: boolean;
-  /** Removed from the store: a late `markDone` or `release` through it changes nothing. */
+  /** Removed from the store: the queue of done entries skips it. */
   gone: boolean;
   expiresAt: number;
-  /** Made only when the claim was taken through the asynchronous interface. */
-  token: string | undefined;
 }
 
 const IN_FLIGHT: ClaimResult = Object.freeze({ state: 'in_flight' });
 const DONE: ClaimResult = Object.freeze({ state: 'done' });
-
-/**
- * A claim of the synchronous interface: pass it back to `markDone` or `release`.
- *
- * @internal
- */
-export interface SyncClaim {
-  readonly done: boolean;
-}
-
-/**
- * The synchronous interface of the in-memory store, which the router calls directly
- * instead of awaiting promises. `claim` answers the claim itself, or the state that
- * refused it.
- *
- * @internal
- */
-export interface SyncDedupeStore {
-  claim(key: string, ttlMs: number): SyncClaim | 'in_flight' | 'done';
-  markDone(claim: SyncClaim, ttlMs: number): void;
-  release(claim: SyncClaim): void;
-}
-
-/**
- * The synchronous interface of each store `createMemoryDedupeStore` returned.
- *
- * @internal
- */
-export const syncCores: WeakMap<DedupeStore, SyncDedupeStore> = new WeakMap();
 
 /**
  * Creates a {@link DedupeStore} that keeps its keys in memory: the default of
@@ -145,28 +112,34 @@ export function createMemoryDedupeStore(options: MemoryDedupeStoreOptions = {}):
     if (!oldestClaim.done) remove(oldestClaim.value);
   };
 
-  const core: SyncDedupeStore = {
-    claim(key, ttlMs) {
+  /** The entry `token` holds for `key`, while it holds it. */
+  const owned = (key: string, token: string): Entry | undefined => {
+    const entry = entries.get(key);
+    return entry !== undefined && entry.token === token && !entry.done ? entry : undefined;
+  };
+
+  return {
+    async claim(key, ttlMs) {
       // A key built by concatenation is a tree of string pieces in V8, several times the
       // size of its text and slower to hash; reading a character makes it one flat string.
       key.charCodeAt(0);
       const time = now();
       const held = entries.get(key);
       if (held !== undefined) {
-        if (held.expiresAt > time) return held.done ? 'done' : 'in_flight';
+        if (held.expiresAt > time) return held.done ? DONE : IN_FLIGHT;
         remove(held);
       }
       if (entries.size >= maxEntries) makeRoom(time);
       const expiresAt = time + ttlMs;
       if (expiresAt < earliestExpiry) earliestExpiry = expiresAt;
-      const entry: Entry = { key, done: false, gone: false, expiresAt, token: undefined };
-      entries.set(key, entry);
-      return entry;
+      const token = nextToken();
+      entries.set(key, { key, token, done: false, gone: false, expiresAt });
+      return { state: 'claimed', token };
     },
 
-    markDone(claim, ttlMs) {
-      const entry = claim as Entry;
-      if (entry.gone || entry.done) return;
+    async markDone(key, token, ttlMs) {
+      const entry = owned(key, token);
+      if (entry === undefined) return;
       entry.done = true;
       entry.expiresAt = now() + ttlMs;
       if (entry.expiresAt < earliestExpiry) earliestExpiry = entry.expiresAt;
@@ -175,37 +148,9 @@ export function createMemoryDedupeStore(options: MemoryDedupeStoreOptions = {}):
       if (doneQueue.length - head > 2 * maxEntries + 1024) compactQueue();
     },
 
-    release(claim) {
-      const entry = claim as Entry;
-      if (!entry.gone && !entry.done) remove(entry);
-    },
-  };
-
-  /** The entry a token of the asynchronous interface stands for, while it is held. */
-  const owned = (key: string, token: string): Entry | undefined => {
-    const entry = entries.get(key);
-    // Claims the router took have no token: only their entry stands for them.
-    return entry?.token !== undefined && entry.token === token ? entry : undefined;
-  };
-
-  const store: DedupeStore = {
-    async claim(key, ttlMs) {
-      const claim = core.claim(key, ttlMs);
-      if (claim === 'done') return DONE;
-      if (claim === 'in_flight') return IN_FLIGHT;
-      const token = nextToken();
-      (claim as Entry).token = token;
-      return { state: 'claimed', token };
-    },
-    async markDone(key, token, ttlMs) {
-      const entry = owned(key, token);
-      if (entry !== undefined) core.markDone(entry, ttlMs);
-    },
     async release(key, token) {
       const entry = owned(key, token);
-      if (entry !== undefined) core.release(entry);
+      if (entry !== undefined) remove(entry);
     },
   };
-  syncCores.set(store, core);
-  return store;
 }

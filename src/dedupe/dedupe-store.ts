@@ -47,3 +47,19 @@ export interface DedupeStore {
    */
   release(key: string, token: string): Promise<void>;
 }
+
+/**
+ * Whether `value` has the methods of a {@link DedupeStore}.
+ *
+ * @internal
+ */
+export function isDedupeStore(value: unknown): value is DedupeStore {
+  const store = value as Partial<Record<keyof DedupeStore, unknown>> | null;
+  return (
+    typeof store === 'object' &&
+    store !== null &&
+    typeof store.claim === 'function' &&
+    typeof store.markDone === 'function' &&
+    typeof store.release === 'function'
+  );
+}

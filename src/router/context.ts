@@ -1,0 +1,80 @@
+import type { TransitionVerdict } from '../lifecycle/classify.js';
+import type { RequestState } from '../state/state-store.js';
+import { isNormalized, normalizeHeaders } from './headers.js';
+
+/** What an adapter knows about the HTTP request that carried a notification. */
+export interface ReceiveContext {
+  /** The request's headers. Names are lower-cased before handlers see them. */
+  headers?: Readonly<Record<string, string>> | undefined;
+  /** The client's address, as the adapter determined it (after any trusted proxy). */
+  clientIp?: string | undefined;
+}
+
+/** The second argument of every handler: facts about the delivery being handled. */
+export interface HandlerContext {
+  /** The event's `idempotencyKey`, under which the delivery is deduplicated. */
+  readonly idempotencyKey: string;
+  /** When `receive` was called. */
+  readonly receivedAt: Date;
+  /**
+   * The request's headers with lower-cased names (a frozen object without prototype); empty
+   * when the adapter passed none.
+   */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The client's address, when the adapter passed one. */
+  readonly clientIp: string | undefined;
+  /**
+   * What `classifyTransition` says about this notification given the request's stored state
+   * (`previous`): `'apply'`, `'duplicate'`, `'stale'` or `'unexpected'`.
+   *
+   * `undefined` when the `state` option is off, and for notifications without a request id
+   * (the provider's `ISSUED` and certificate templates carry none), which cannot be tracked.
+   */
+  readonly transition: TransitionVerdict | undefined;
+  /**
+   * The request's state before this notification: the status and `occurredAt` last applied,
+   * which `transition` was computed against. `undefined` when nothing was stored yet for the
+   * request (then `transition` is `'apply'`), and whenever `transition` is `undefined`.
+   */
+  readonly previous: RequestState | undefined;
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
+
+/**
+ * The {@link HandlerContext} of one delivery, frozen.
+ *
+ * @internal
+ */
+export class DeliveryContext implements HandlerContext {
+  readonly idempotencyKey: string;
+  readonly receivedAt: Date;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly clientIp: string | undefined;
+  readonly transition: TransitionVerdict | undefined;
+  readonly previous: RequestState | undefined;
+
+  constructor(
+    idempotencyKey: string,
+    receivedAt: Date,
+    source: ReceiveContext | undefined,
+    transition: TransitionVerdict | undefined,
+    previous: RequestState | undefined,
+  ) {
+    const headers = source?.headers;
+    this.idempotencyKey = idempotencyKey;
+    this.receivedAt = receivedAt;
+    // An adapter's headers are already what handlers get; a caller's are copied, so that it
+    // may reuse its object.
+    this.headers =
+      headers === undefined
+        ? NO_HEADERS
+        : isNormalized(headers)
+          ? headers
+          : normalizeHeaders(Object.entries(headers));
+    this.clientIp = source?.clientIp;
+    this.transition = transition;
+    this.previous = previous;
+    Object.freeze(this);
+  }
+}
