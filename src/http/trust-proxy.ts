@@ -1,4 +1,5 @@
 import { excerpt, InvalidOptionsError } from '../errors.js';
+import { callSafely } from '../safe-call.js';
 import { hostOf, type IpRange, ipMatches, parseIpRange } from './ip.js';
 
 /**
@@ -65,15 +66,9 @@ function ranges(entries: readonly unknown[]): TrustPredicate {
   return parsed.length === 0 ? TRUST_NONE : (address) => ipMatches(address, parsed);
 }
 
-function guarded(trust: (address: string, hop: number) => boolean): TrustPredicate {
-  return (address, hop) => {
-    if (address === undefined) return false;
-    try {
-      return trust(address, hop) === true;
-    } catch {
-      return false;
-    }
-  };
+/** A user's function: only `true` trusts; a throw or anything else (a promise) does not. */
+function guarded(trust: (address: string, hop: number) => unknown): TrustPredicate {
+  return (address, hop) => address !== undefined && callSafely(trust, address, hop) === true;
 }
 
 /**

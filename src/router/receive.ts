@@ -9,12 +9,7 @@ import { DeliveryContext, type ReceiveContext } from './context.js';
 import { createKeyedQueue } from './keyed-queue.js';
 import type { RouterSettings } from './options.js';
 import type { HandlerRegistry } from './registry.js';
-import {
-  createDeduplication,
-  createTracking,
-  type Deduplication,
-  type Tracking,
-} from './stores.js';
+import { createDeduplication, createTracking } from './stores.js';
 
 /** What {@link Webhooks.receive} resolves with. */
 export interface ReceiveResult {
