@@ -1,4 +1,5 @@
-import { InvalidOptionsError } from '../errors.js';
+import { TimeoutError, withDeadline } from '../deadline.js';
+import { InvalidOptionsError, StoreUnavailableError } from '../errors.js';
 
 /**
  * The part of an `ioredis` client (`Redis` or `Cluster`, version 5 or later) the Redis
@@ -52,7 +53,7 @@ export type RedisClientLike = IoRedisClientLike | NodeRedisClientLike;
  *
  * @example
  * ```ts
- * const options: RedisStoreOptions = { prefix: 'billing:webhooks:' }
+ * const options: RedisStoreOptions = { prefix: 'billing:webhooks:', timeoutMs: 1_000 }
  * ```
  */
 export interface RedisStoreOptions {
@@ -67,6 +68,23 @@ export interface RedisStoreOptions {
    * ```
    */
   prefix?: string | undefined;
+  /**
+   * How long, in milliseconds, one store operation (one `EVAL`) may take. One that has not
+   * settled by then rejects with `StoreUnavailableError` (its `cause` a `TimeoutError`), and
+   * the router answers 503 with `Retry-After`. The deadline is the store's own: it holds
+   * whatever the client's settings, including while commands keep flowing to a Redis that
+   * stopped answering, where node-redis's `socketTimeout` never fires.
+   *
+   * What the client does with the command afterwards is up to it: it may still reach Redis
+   * later (see the stores' documentation for what a late claim or done mark means).
+   *
+   * @default 2_000
+   * @example
+   * ```ts
+   * createRedisDedupeStore(redis, { timeoutMs: 1_000 })
+   * ```
+   */
+  timeoutMs?: number | undefined;
 }
 
 /**
@@ -82,6 +100,22 @@ export type Evaluate = (
 
 /** The default key prefix. @internal */
 export const DEFAULT_PREFIX = 'uanataca-webhooks:';
+
+/** The default deadline of one store operation, in milliseconds. @internal */
+export const DEFAULT_TIMEOUT_MS = 2_000;
+
+/**
+ * Checks a duration option: `fallback` when it is absent, otherwise a positive safe integer.
+ *
+ * @internal
+ */
+export function resolveMilliseconds(value: unknown, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidOptionsError(`${name} must be a positive integer number of milliseconds`);
+  }
+  return value;
+}
 
 /**
  * Checks the prefix option.
@@ -103,29 +137,41 @@ function decode(value: unknown): unknown {
   return value;
 }
 
-/**
- * Builds the script runner for `client`, detecting whether it is an `ioredis` client
- * (`eval(script, numKeys, ...keysAndArgs)`) or a `redis` one (`eval(script, { keys,
- * arguments })`).
- *
- * @internal
- */
-export function createEvaluator(client: RedisClientLike): Evaluate {
+/** Runs a script on the client, without a deadline. */
+function createRunner(client: RedisClientLike): Evaluate {
   const candidate = client as Partial<Record<'eval' | 'defineCommand' | 'sendCommand', unknown>>;
   if (typeof client !== 'object' || client === null || typeof candidate.eval !== 'function') {
     throw new InvalidOptionsError('The Redis store needs an ioredis or redis (node-redis) client');
   }
   if (typeof candidate.defineCommand === 'function') {
     const io = client as IoRedisClientLike;
-    return async (script, keys, args) =>
-      decode(await io.eval(script, keys.length, ...keys, ...args.map(String)));
+    return (script, keys, args) => io.eval(script, keys.length, ...keys, ...args.map(String));
   }
   if (typeof candidate.sendCommand === 'function') {
     const node = client as NodeRedisClientLike;
-    return async (script, keys, args) =>
-      decode(await node.eval(script, { keys: [...keys], arguments: args.map(String) }));
+    return (script, keys, args) =>
+      node.eval(script, { keys: [...keys], arguments: args.map(String) });
   }
   throw new InvalidOptionsError(
     'Unrecognized Redis client: pass an ioredis client or a redis (node-redis) client',
   );
+}
+
+/**
+ * Builds the script runner for `client`, detecting whether it is an `ioredis` client
+ * (`eval(script, numKeys, ...keysAndArgs)`) or a `redis` one (`eval(script, { keys,
+ * arguments })`). Every run is bounded by `options.timeoutMs`: one still pending then rejects
+ * with a `StoreUnavailableError` caused by a `TimeoutError`.
+ *
+ * @throws {InvalidOptionsError} when `client` is neither, or `timeoutMs` is not a positive
+ * integer.
+ * @internal
+ */
+export function createEvaluator(client: RedisClientLike, options: RedisStoreOptions): Evaluate {
+  const run = createRunner(client);
+  const timeoutMs = resolveMilliseconds(options.timeoutMs, DEFAULT_TIMEOUT_MS, 'timeoutMs');
+  const timedOut = (): StoreUnavailableError =>
+    new StoreUnavailableError(new TimeoutError('The Redis command', timeoutMs));
+  return async (script, keys, args) =>
+    decode(await withDeadline(run(script, keys, args), timeoutMs, timedOut));
 }

@@ -13,7 +13,7 @@ import {
  *
  * @example
  * ```ts
- * createRedisDedupeStore(redis, { prefix: 'billing:webhooks:' })
+ * createRedisDedupeStore(redis, { prefix: 'billing:webhooks:', timeoutMs: 1_000 })
  * ```
  */
 export interface RedisDedupeStoreOptions extends RedisStoreOptions {}
@@ -58,19 +58,25 @@ const milliseconds = (ttlMs: number): number => Math.max(1, Math.ceil(ttlMs));
  * - a done key expires after the router's `ttlMs`.
  *
  * Redis errors are not swallowed: the router answers 503 (`StoreUnavailableError`, with
- * `Retry-After`) so the provider delivers again, and nothing is marked done. Configure the
- * client to fail fast while Redis is unreachable; by default both clients queue commands
- * until the connection is back, which holds every delivery open instead:
- * - `ioredis`: `enableOfflineQueue: false` (commands fail at once while disconnected),
+ * `Retry-After`) so the provider delivers again, and nothing is marked done. Every operation
+ * has its own deadline, `timeoutMs` (default 2 s): one that has not settled by then rejects
+ * with `StoreUnavailableError` (its `cause` a `TimeoutError`), whatever the client's
+ * settings. A client timeout alone is not enough: node-redis's `socket.socketTimeout` is the
+ * socket's inactivity timer, which every command written restarts, so while deliveries keep
+ * arriving at a Redis that stopped answering (paused, overloaded, a stalled network) it never
+ * fires and each delivery would wait until Redis answers again.
+ *
+ * Still configure the client not to queue commands while it is disconnected, so that a
+ * delivery fails at once instead of after `timeoutMs` (by default both clients queue them
+ * until the connection is back):
+ * - `ioredis`: `enableOfflineQueue: false` (commands fail at once while disconnected) and
  *   `maxRetriesPerRequest: 1` (a command caught by a disconnection fails after one
- *   reconnection attempt instead of 20), and `commandTimeout` (a server, or a proxy in front
- *   of it, that accepts connections but does not answer; without it such a command can wait
- *   forever).
+ *   reconnection attempt instead of 20); `commandTimeout` does no harm but is not needed.
  * - `redis`: `disableOfflineQueue: true` (commands fail at once while reconnecting), a
- *   `socket.reconnectStrategy` that keeps reconnecting, an `'error'` listener (without one,
- *   node-redis's connection errors crash the process) and, for a server that stops
- *   answering, `socket.socketTimeout` with a shorter `pingInterval` (so that an idle
- *   connection is not taken for a dead one), where your version has them.
+ *   `socket.reconnectStrategy` that keeps reconnecting and an `'error'` listener (without one,
+ *   node-redis's connection errors crash the process). `socket.socketTimeout` with a shorter
+ *   `pingInterval` (so that an idle connection is not taken for a dead one) still helps: it
+ *   drops a connection that went silent while idle, so that the client reconnects.
  *
  * A command that timed out may still reach Redis once the network is back: a claim then
  * holds its key until `claimTtlMs` (redeliveries meanwhile are answered 409), and a done
@@ -79,7 +85,8 @@ const milliseconds = (ttlMs: number): number => Math.max(1, Math.ceil(ttlMs));
  * they must be idempotent.
  *
  * @param client - A connected `ioredis` or `redis` client (or cluster).
- * @throws {InvalidOptionsError} when `client` is neither, or `prefix` is not a string.
+ * @throws {InvalidOptionsError} when `client` is neither, `prefix` is not a string or
+ * `timeoutMs` is not a positive integer.
  * @example
  * ```ts
  * // ioredis
@@ -118,7 +125,7 @@ export function createRedisDedupeStore(
   client: RedisClientLike,
   options: RedisDedupeStoreOptions = {},
 ): DedupeStore {
-  const evaluate = createEvaluator(client);
+  const evaluate = createEvaluator(client, options);
   const prefix = `${resolvePrefix(options)}dedupe:`;
   const nextToken = createTokenSource();
 

@@ -1,9 +1,9 @@
-import { InvalidOptionsError } from '../errors.js';
 import type { RequestState, StateStore } from '../state/state-store.js';
 import {
   createEvaluator,
   type RedisClientLike,
   type RedisStoreOptions,
+  resolveMilliseconds,
   resolvePrefix,
 } from './client.js';
 
@@ -71,8 +71,14 @@ function toState(reply: unknown): RequestState | undefined {
  * several instances receive the same webhook URL.
  *
  * Works with an `ioredis` client or cluster and with a `redis` (node-redis) client or
- * cluster, like {@link createRedisDedupeStore} (configure the client the same way, to fail
- * fast while Redis is unreachable). Each request has one hash, `<prefix>state:<requestId>`,
+ * cluster, like {@link createRedisDedupeStore}. Every operation has the same deadline of its
+ * own, `timeoutMs` (default 2 s): one that has not settled by then rejects with
+ * `StoreUnavailableError` (its `cause` a `TimeoutError`) whatever the client's settings, since
+ * a client timeout may never fire (node-redis's `socketTimeout` is an inactivity timer that
+ * every new command restarts, so under steady traffic to a Redis that stopped answering it
+ * never expires). Configure the client as for {@link createRedisDedupeStore} all the same
+ * (no offline queue), so that deliveries fail at once, rather than after `timeoutMs`, while
+ * Redis is disconnected. Each request has one hash, `<prefix>state:<requestId>`,
  * with its `status` and `occurredAt` (milliseconds since the epoch); `compareAndSet` is a Lua
  * script, so the check and the write are one atomic step. Every write renews the expiry
  * (`ttlMs`).
@@ -81,8 +87,8 @@ function toState(reply: unknown): RequestState | undefined {
  * are not tracked and never reach the store.
  *
  * @param client - A connected `ioredis` or `redis` client (or cluster).
- * @throws {InvalidOptionsError} when `client` is neither, `prefix` is not a string or
- * `ttlMs` is not a positive integer.
+ * @throws {InvalidOptionsError} when `client` is neither, `prefix` is not a string, or
+ * `ttlMs` or `timeoutMs` is not a positive integer.
  * @example
  * ```ts
  * import { Redis } from 'ioredis'
@@ -99,12 +105,9 @@ export function createRedisStateStore(
   client: RedisClientLike,
   options: RedisStateStoreOptions = {},
 ): StateStore {
-  const evaluate = createEvaluator(client);
+  const evaluate = createEvaluator(client, options);
   const prefix = `${resolvePrefix(options)}state:`;
-  const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
-  if (!Number.isSafeInteger(ttlMs) || ttlMs < 1) {
-    throw new InvalidOptionsError('ttlMs must be a positive integer number of milliseconds');
-  }
+  const ttlMs = resolveMilliseconds(options.ttlMs, DEFAULT_TTL_MS, 'ttlMs');
 
   return {
     async get(requestId) {

@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createNodeMiddleware } from '../../src/adapters/node.js';
 import {
   type ClaimResult,
   createWebhooks,
@@ -19,6 +17,7 @@ import {
   freePort,
   post,
   type RedisServer,
+  serve,
   sleep,
   startRedisServer,
   startTcpProxy,
@@ -234,25 +233,6 @@ describe.each(CLIENT_KINDS)('createRedisDedupeStore with %s', (kind: ClientKind)
     }
   });
 });
-
-/** A node:http server running createNodeMiddleware over `webhooks`. */
-async function serve(
-  webhooks: ReturnType<typeof createWebhooks>,
-): Promise<{ url: string; close: () => Promise<void> }> {
-  const middleware = createNodeMiddleware(webhooks);
-  const server: Server = createServer((req, res) => void middleware(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return {
-    url: `http://127.0.0.1:${address.port}/`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /** Posts `body` until the answer is 200, for at most `timeoutMs`. */
 async function postUntilOk(url: string, body: string, timeoutMs = 5_000) {

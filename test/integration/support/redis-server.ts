@@ -1,12 +1,15 @@
-// Real Redis servers, Redis clients, a cuttable TCP proxy and receiver processes for the
-// Redis integration tests.
+// Real Redis servers (which can be paused), Redis clients, a cuttable TCP proxy, an in-process
+// receiver and receiver processes for the Redis integration tests.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
+import { createNodeMiddleware } from '../../../src/adapters/node.js';
+import type { Webhooks } from '../../../src/index.js';
 import type { RedisClientLike } from '../../../src/redis/index.js';
 
 const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
@@ -52,7 +55,16 @@ export interface RedisServer {
   readonly port: number;
   /** Whether it is running. */
   readonly running: boolean;
-  /** Stops the server (data is lost: nothing is saved). */
+  /** Whether it is paused by {@link RedisServer.pause}. */
+  readonly paused: boolean;
+  /**
+   * Freezes the process with SIGSTOP: connections stay open and commands are accepted by the
+   * kernel, but nothing is answered until {@link RedisServer.resume}.
+   */
+  pause(): void;
+  /** Lets a paused process run again (SIGCONT); it then answers what it was sent meanwhile. */
+  resume(): void;
+  /** Stops the server, resuming it first if paused (data is lost: nothing is saved). */
   stop(): Promise<void>;
   /** Starts it again on the same port, empty. */
   start(): Promise<void>;
@@ -105,6 +117,7 @@ async function launch(port: number, dir: string): Promise<ChildProcess> {
 export async function startRedisServer(): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'uanataca-redis-'));
   let child: ChildProcess | undefined;
+  let paused = false;
   let port = 0;
   for (let attempt = 1; child === undefined; attempt += 1) {
     port = await freePort();
@@ -123,9 +136,24 @@ export async function startRedisServer(): Promise<RedisServer> {
     get running() {
       return child !== undefined;
     },
+    get paused() {
+      return paused;
+    },
+    pause() {
+      if (child === undefined) throw new Error('redis-server is not running');
+      if (!child.kill('SIGSTOP')) throw new Error('could not send SIGSTOP to redis-server');
+      paused = true;
+    },
+    resume() {
+      if (!paused) return;
+      child?.kill('SIGCONT');
+      paused = false;
+    },
     async stop() {
       const current = child;
       if (current === undefined) return;
+      // A stopped process keeps SIGTERM pending until it is continued.
+      server.resume();
       child = undefined;
       current.kill('SIGTERM');
       const timer = setTimeout(() => current.kill('SIGKILL'), 3_000);
@@ -162,19 +190,37 @@ export interface TestClient {
   close(): Promise<void>;
 }
 
+/** How {@link createTestClient} configures its client. */
+export interface TestClientOptions {
+  /**
+   * `'fast'`: the documented settings with short timeouts (1 s), so that tests of the
+   * client's own failures finish quickly. `'documented'`: exactly the settings of the README's
+   * examples (node-redis: `socketTimeout` 5 s, `pingInterval` 1 s; ioredis: `commandTimeout`
+   * 2 s).
+   *
+   * @default 'fast'
+   */
+  readonly settings?: 'fast' | 'documented';
+}
+
 /**
  * Creates a client configured the way the stores' documentation says, to fail fast while
  * Redis is unreachable. Connection is not awaited (a client to a dead port never connects).
  */
-export function createTestClient(kind: ClientKind, port: number): TestClient {
+export function createTestClient(
+  kind: ClientKind,
+  port: number,
+  options: TestClientOptions = {},
+): TestClient {
+  const documented = options.settings === 'documented';
   if (kind === 'ioredis') {
     const client = new Redis({
       port,
       host: '127.0.0.1',
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
-      commandTimeout: 1_000,
-      retryStrategy: () => 50,
+      commandTimeout: documented ? 2_000 : 1_000,
+      ...(documented ? {} : { retryStrategy: () => 50 }),
     });
     client.on('error', () => {});
     return {
@@ -206,11 +252,11 @@ export function createTestClient(kind: ClientKind, port: number): TestClient {
     socket: {
       port,
       host: '127.0.0.1',
-      reconnectStrategy: () => 50,
-      connectTimeout: 1_000,
-      socketTimeout: 1_000,
+      reconnectStrategy: documented ? (retries) => Math.min(retries * 100, 2_000) : () => 50,
+      connectTimeout: documented ? 2_000 : 1_000,
+      socketTimeout: documented ? 5_000 : 1_000,
     },
-    pingInterval: 300,
+    pingInterval: documented ? 1_000 : 300,
     disableOfflineQueue: true,
   });
   client.on('error', () => {});
@@ -456,6 +502,25 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
         await exited(child);
       }
     },
+  };
+}
+
+/** A node:http server running createNodeMiddleware over `webhooks`, in this process. */
+export async function serve(
+  webhooks: Webhooks,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const middleware = createNodeMiddleware(webhooks);
+  const server: HttpServer = createHttpServer((req, res) => void middleware(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return {
+    url: `http://127.0.0.1:${address.port}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
