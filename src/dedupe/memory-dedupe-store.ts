@@ -1,4 +1,5 @@
 import { InvalidOptionsError } from '../errors.js';
+import { positiveInteger } from '../options.js';
 import { createTokenSource } from './claim-token.js';
 import type { ClaimResult, DedupeStore } from './dedupe-store.js';
 
@@ -50,11 +51,8 @@ const DONE: ClaimResult = Object.freeze({ state: 'done' });
  * ```
  */
 export function createMemoryDedupeStore(options: MemoryDedupeStoreOptions = {}): DedupeStore {
-  const maxEntries = options.maxEntries ?? 10_000;
+  const maxEntries = positiveInteger(options.maxEntries, 10_000, 'maxEntries');
   const now = options.now ?? Date.now;
-  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
-    throw new InvalidOptionsError('maxEntries must be a positive integer');
-  }
   if (typeof now !== 'function') throw new InvalidOptionsError('now must be a function');
 
   // Map keeps insertion order and a claim (re-)inserts its key (a done mark changes its entry

@@ -7,6 +7,7 @@ import {
   MethodNotAllowedError,
   type WebhookError,
 } from '../errors.js';
+import { positiveInteger } from '../options.js';
 import type { WebhookEvent } from '../payload/event.js';
 import type { WebhookBody } from '../payload/parse.js';
 import type { ReceiveContext, ReceiveResult } from '../router/create-webhooks.js';
@@ -166,10 +167,7 @@ export function createRequestHandler(
   if (typeof webhooks?.receive !== 'function') {
     throw new InvalidOptionsError('The adapter needs the object returned by createWebhooks()');
   }
-  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new InvalidOptionsError('maxBodyBytes must be a positive integer');
-  }
+  const limit = positiveInteger(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, 'maxBodyBytes');
   const auth = resolveAuth(options.auth);
   const onError = options.onError;
   if (onError !== undefined && typeof onError !== 'function') {

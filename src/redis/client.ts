@@ -1,5 +1,6 @@
 import { TimeoutError, withDeadline } from '../deadline.js';
 import { InvalidOptionsError, StoreUnavailableError } from '../errors.js';
+import { positiveInteger } from '../options.js';
 
 /**
  * The part of an `ioredis` client (`Redis` or `Cluster`, version 5 or later) the Redis
@@ -105,19 +106,6 @@ export const DEFAULT_PREFIX = 'uanataca-webhooks:';
 export const DEFAULT_TIMEOUT_MS = 2_000;
 
 /**
- * Checks a duration option: `fallback` when it is absent, otherwise a positive safe integer.
- *
- * @internal
- */
-export function resolveMilliseconds(value: unknown, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidOptionsError(`${name} must be a positive integer number of milliseconds`);
-  }
-  return value;
-}
-
-/**
  * Checks the prefix option.
  *
  * @internal
@@ -169,7 +157,7 @@ function createRunner(client: RedisClientLike): Evaluate {
  */
 export function createEvaluator(client: RedisClientLike, options: RedisStoreOptions): Evaluate {
   const run = createRunner(client);
-  const timeoutMs = resolveMilliseconds(options.timeoutMs, DEFAULT_TIMEOUT_MS, 'timeoutMs');
+  const timeoutMs = positiveInteger(options.timeoutMs, DEFAULT_TIMEOUT_MS, 'timeoutMs');
   const timedOut = (): StoreUnavailableError =>
     new StoreUnavailableError(new TimeoutError('The Redis command', timeoutMs));
   return async (script, keys, args) =>

@@ -1,9 +1,9 @@
+import { positiveInteger } from '../options.js';
 import type { RequestState, StateStore } from '../state/state-store.js';
 import {
   createEvaluator,
   type RedisClientLike,
   type RedisStoreOptions,
-  resolveMilliseconds,
   resolvePrefix,
 } from './client.js';
 
@@ -107,7 +107,7 @@ export function createRedisStateStore(
 ): StateStore {
   const evaluate = createEvaluator(client, options);
   const prefix = `${resolvePrefix(options)}state:`;
-  const ttlMs = resolveMilliseconds(options.ttlMs, DEFAULT_TTL_MS, 'ttlMs');
+  const ttlMs = positiveInteger(options.ttlMs, DEFAULT_TTL_MS, 'ttlMs');
 
   return {
     async get(requestId) {

@@ -1,4 +1,4 @@
-import { InvalidOptionsError } from '../errors.js';
+import { positiveInteger } from '../options.js';
 import type { StateStore } from './state-store.js';
 
 /**
@@ -42,10 +42,7 @@ interface Entry {
  * ```
  */
 export function createMemoryStateStore(options: MemoryStateStoreOptions = {}): StateStore {
-  const maxEntries = options.maxEntries ?? 100_000;
-  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
-    throw new InvalidOptionsError('maxEntries must be a positive integer');
-  }
+  const maxEntries = positiveInteger(options.maxEntries, 100_000, 'maxEntries');
   // Every write re-inserts its key, so the Map iterates from the least recently written.
   const entries = new Map<number, Entry>();
 
