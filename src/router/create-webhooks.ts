@@ -2,7 +2,7 @@ import type { WebhookBody } from '../payload/parse.js';
 import type { ReceiveContext } from './context.js';
 import type { EventFor, WebhookName } from './names.js';
 import { resolveOptions, type WebhooksOptions } from './options.js';
-import { createReceive, type ReceiveResult } from './receive.js';
+import { createRouterState, type ReceiveResult, receive } from './receive.js';
 import { createHandlerRegistry, type WebhookHandler } from './registry.js';
 
 export type { HandlerContext, ReceiveContext } from './context.js';
@@ -86,6 +86,9 @@ export interface Webhooks {
 export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
   const settings = resolveOptions(options);
   const registry = createHandlerRegistry();
-  const receive = createReceive(settings, registry);
-  return { on: registry.on, receive };
+  const router = createRouterState(settings, registry);
+  return {
+    on: registry.on,
+    receive: (body, context) => receive(router, body, context),
+  };
 }

@@ -6,10 +6,15 @@ import { safeParseWebhook, type WebhookBody } from '../payload/parse.js';
 import { callSafely } from '../safe-call.js';
 import type { RequestState } from '../state/state-store.js';
 import { DeliveryContext, type ReceiveContext } from './context.js';
-import { createKeyedQueue } from './keyed-queue.js';
+import { createKeyedQueue, type KeyedQueue } from './keyed-queue.js';
 import type { RouterSettings } from './options.js';
 import type { HandlerRegistry } from './registry.js';
-import { createDeduplication, createTracking } from './stores.js';
+import {
+  createDeduplication,
+  createTracking,
+  type Deduplication,
+  type Tracking,
+} from './stores.js';
 
 /** What {@link Webhooks.receive} resolves with. */
 export interface ReceiveResult {
@@ -51,160 +56,208 @@ interface Delivery {
 }
 
 /**
- * Builds `receive`: parse, then deliver. A delivery of a tracked request waits for its turn
- * among the notifications of that request; then it claims its key, reads the request's
- * state, runs the handlers, stores the state and marks the key done. Every step throws a
- * `WebhookError`; each is reported to `onError` once, where `receive` rejects.
+ * What a router keeps between deliveries: its settings, its handlers, its stores as
+ * deliveries use them, and the line of each tracked request in this process.
  *
  * @internal
  */
-export function createReceive(
+export interface RouterState {
+  readonly settings: RouterSettings;
+  readonly registry: HandlerRegistry;
+  readonly dedupe: Deduplication | undefined;
+  readonly tracking: Tracking | undefined;
+  /** One line per tracked request: its notifications run one at a time. */
+  readonly turns: KeyedQueue;
+  /** Keys of tracked notifications waiting for their turn or running in this process. */
+  readonly inProgress: Set<string>;
+}
+
+/** @internal */
+export function createRouterState(
   settings: RouterSettings,
   registry: HandlerRegistry,
-): (body: WebhookBody, source?: ReceiveContext) => Promise<ReceiveResult> {
-  const dedupe = settings.dedupe && createDeduplication(settings.dedupe, settings.storeTimeoutMs);
-  const tracking = settings.state && createTracking(settings.state, settings.storeTimeoutMs);
-  const { handlerTimeoutMs } = settings;
-  const turns = createKeyedQueue();
-  /** Keys of tracked notifications waiting for their turn or running in this process. */
-  const inProgress = new Set<string>();
-
-  const report = (error: unknown, event?: WebhookEvent): WebhookError => {
-    const reported = isWebhookError(error) ? error : new HandlerError(error);
-    if (event === undefined) callSafely(settings.onError, reported);
-    else callSafely(settings.onError, reported, event);
-    return reported;
+): RouterState {
+  const { dedupe, state, storeTimeoutMs } = settings;
+  return {
+    settings,
+    registry,
+    dedupe: dedupe && createDeduplication(dedupe, storeTimeoutMs),
+    tracking: state && createTracking(state, storeTimeoutMs),
+    turns: createKeyedQueue(),
+    inProgress: new Set(),
   };
+}
 
-  /** The delivery's steps once its turn has come. */
-  const handle = async (delivery: Delivery): Promise<ReceiveResult> => {
-    const { event } = delivery;
-    if (dedupe !== undefined) {
-      const claim = await dedupe.claim(event.idempotencyKey);
-      if (claim === 'done') return { event, duplicate: true };
-      if (claim === 'in_flight') throw new InFlightError();
-      delivery.token = claim;
-    }
-    try {
-      return await handleClaimed(delivery);
-    } catch (error) {
-      if (delivery.token !== undefined && !delivery.outlived) {
-        await dedupe?.release(event.idempotencyKey, delivery.token);
-      }
-      throw error;
-    }
+/**
+ * Parses a notification and delivers it: a notification of a tracked request waits for its
+ * turn among those of its request; then its key is claimed, the request's state read, the
+ * handlers run, the state stored and the key marked done. Every step throws a
+ * `WebhookError`, reported to `onError` once, here.
+ *
+ * @internal
+ */
+export async function receive(
+  router: RouterState,
+  body: WebhookBody,
+  source: ReceiveContext | undefined,
+): Promise<ReceiveResult> {
+  const receivedAt = new Date();
+  const parsed = safeParseWebhook(body, router.settings.parse);
+  if (!parsed.success) throw report(router, parsed.error);
+  const event = parsed.data;
+  const requestId = router.tracking === undefined ? undefined : event.requestId;
+  const delivery: Delivery = {
+    event,
+    receivedAt,
+    source,
+    requestId,
+    token: undefined,
+    outlived: false,
   };
+  try {
+    return requestId === undefined
+      ? await claimAndHandle(router, delivery)
+      : await handleInTurn(router, delivery, requestId);
+  } catch (error) {
+    throw report(router, error, event);
+  }
+}
 
-  const handleClaimed = async (delivery: Delivery): Promise<ReceiveResult> => {
-    const { event, requestId } = delivery;
-    let previous: RequestState | undefined;
-    let transition: TransitionVerdict | undefined;
-    if (tracking !== undefined && requestId !== undefined) {
-      previous = await tracking.read(requestId);
-      transition = classifyTransition(previous, event);
-      if (tracking.skip.has(transition)) {
-        await markDone(delivery);
-        return { event, duplicate: false, transition, skipped: true };
-      }
-    }
-    const context = new DeliveryContext(
-      event.idempotencyKey,
-      delivery.receivedAt,
-      delivery.source,
-      transition,
-      previous,
-    );
-    const handlers = registry.run(event, context);
-    const finish = (): Promise<void> => complete(delivery, previous, transition);
-    try {
-      await withDeadline(
-        handlers,
-        handlerTimeoutMs,
-        () => new TimeoutError('The handlers', handlerTimeoutMs),
-      );
-    } catch (error) {
-      if (!(error instanceof TimeoutError)) throw error;
-      // The handlers go on; what they end with is recorded when they do, and until then the
-      // claim stays, so that a redelivery is refused as in flight.
-      delivery.outlived = true;
-      const { token } = delivery;
-      handlers
-        .then(finish, () =>
-          token === undefined ? undefined : dedupe?.release(event.idempotencyKey, token),
-        )
-        .catch((late: unknown) => report(late, event));
-      throw new HandlerError(error, `The handlers did not settle within ${handlerTimeoutMs} ms`);
-    }
-    await finish();
-    return transition === undefined
-      ? { event, duplicate: false }
-      : { event, duplicate: false, transition, skipped: false };
-  };
+/** Hands `error` to `onError`, as a `WebhookError`, and returns it. */
+function report(router: RouterState, error: unknown, event?: WebhookEvent): WebhookError {
+  const reported = isWebhookError(error) ? error : new HandlerError(error);
+  const { onError } = router.settings;
+  if (event === undefined) callSafely(onError, reported);
+  else callSafely(onError, reported, event);
+  return reported;
+}
 
-  /** After the handlers succeeded: store the state they applied, mark the key done. */
-  const complete = async (
-    delivery: Delivery,
-    previous: RequestState | undefined,
-    transition: TransitionVerdict | undefined,
-  ): Promise<void> => {
-    const { event, requestId } = delivery;
-    if (transition === 'apply' && tracking !== undefined && requestId !== undefined) {
-      const next = Object.freeze({ status: event.status, occurredAt: event.occurredAt });
-      await tracking.apply(requestId, previous, next);
-    }
-    await markDone(delivery);
-  };
-
-  const markDone = async (delivery: Delivery): Promise<void> => {
-    if (dedupe !== undefined && delivery.token !== undefined) {
-      await dedupe.markDone(delivery.event.idempotencyKey, delivery.token);
-    }
-  };
-
-  /** Waits for the turn of a tracked notification among those of its request, then handles it. */
-  const handleInTurn = async (delivery: Delivery, requestId: number): Promise<ReceiveResult> => {
-    const key = delivery.event.idempotencyKey;
-    // Another delivery of the same notification is waiting or running here: the store would
-    // only say so once this one's turn came.
-    if (dedupe !== undefined) {
-      if (inProgress.has(key)) throw new InFlightError();
-      inProgress.add(key);
-    }
-    try {
-      return await turns.run(
-        requestId,
-        handlerTimeoutMs,
-        () => handle(delivery),
-        () =>
-          new InFlightError(1, {
-            message: 'An earlier notification of the same request is still being processed',
-          }),
-      );
-    } finally {
-      if (dedupe !== undefined) inProgress.delete(key);
-    }
-  };
-
-  return async (body, source) => {
-    const receivedAt = new Date();
-    const parsed = safeParseWebhook(body, settings.parse);
-    if (!parsed.success) throw report(parsed.error);
-    const event = parsed.data;
-    const requestId = tracking === undefined ? undefined : event.requestId;
-    const delivery: Delivery = {
-      event,
-      receivedAt,
-      source,
+/** Waits for a tracked notification's turn among those of its request, then handles it. */
+async function handleInTurn(
+  router: RouterState,
+  delivery: Delivery,
+  requestId: number,
+): Promise<ReceiveResult> {
+  const { dedupe, inProgress, turns, settings } = router;
+  const key = delivery.event.idempotencyKey;
+  // Another delivery of the same notification is waiting or running here: the store would
+  // only say so once this one's turn came.
+  if (dedupe !== undefined) {
+    if (inProgress.has(key)) throw new InFlightError();
+    inProgress.add(key);
+  }
+  try {
+    return await turns.run(
       requestId,
-      token: undefined,
-      outlived: false,
-    };
-    try {
-      return requestId === undefined
-        ? await handle(delivery)
-        : await handleInTurn(delivery, requestId);
-    } catch (error) {
-      throw report(error, event);
+      settings.handlerTimeoutMs,
+      () => claimAndHandle(router, delivery),
+      () =>
+        new InFlightError(1, {
+          message: 'An earlier notification of the same request is still being processed',
+        }),
+    );
+  } finally {
+    if (dedupe !== undefined) inProgress.delete(key);
+  }
+}
+
+/** Claims the notification's key, handles it, and releases the claim when that fails. */
+async function claimAndHandle(router: RouterState, delivery: Delivery): Promise<ReceiveResult> {
+  const { dedupe } = router;
+  const { event } = delivery;
+  if (dedupe !== undefined) {
+    const claim = await dedupe.claim(event.idempotencyKey);
+    if (claim === 'done') return { event, duplicate: true };
+    if (claim === 'in_flight') throw new InFlightError();
+    delivery.token = claim;
+  }
+  try {
+    return await handle(router, delivery);
+  } catch (error) {
+    if (delivery.token !== undefined && !delivery.outlived) {
+      await dedupe?.release(event.idempotencyKey, delivery.token);
     }
-  };
+    throw error;
+  }
+}
+
+/** Classifies the notification, runs its handlers, then completes it. */
+async function handle(router: RouterState, delivery: Delivery): Promise<ReceiveResult> {
+  const { tracking, registry } = router;
+  const { event, requestId } = delivery;
+  let previous: RequestState | undefined;
+  let transition: TransitionVerdict | undefined;
+  if (tracking !== undefined && requestId !== undefined) {
+    previous = await tracking.read(requestId);
+    transition = classifyTransition(previous, event);
+    if (tracking.skip.has(transition)) {
+      await markDone(router, delivery);
+      return { event, duplicate: false, transition, skipped: true };
+    }
+  }
+  const context = new DeliveryContext(
+    event.idempotencyKey,
+    delivery.receivedAt,
+    delivery.source,
+    transition,
+    previous,
+  );
+  const handlers = registry.run(event, context);
+  await awaitHandlers(router, delivery, handlers, () =>
+    complete(router, delivery, previous, transition),
+  );
+  await complete(router, delivery, previous, transition);
+  return transition === undefined
+    ? { event, duplicate: false }
+    : { event, duplicate: false, transition, skipped: false };
+}
+
+/**
+ * Waits for the handlers at most `handlerTimeoutMs`. Past it, they go on: what they end with
+ * is recorded when they do (`complete`, or the claim released), and until then the claim
+ * stays, so that a redelivery is refused as in flight.
+ */
+async function awaitHandlers(
+  router: RouterState,
+  delivery: Delivery,
+  handlers: Promise<void>,
+  complete: () => Promise<void>,
+): Promise<void> {
+  const { handlerTimeoutMs } = router.settings;
+  try {
+    await withDeadline(
+      handlers,
+      handlerTimeoutMs,
+      () => new TimeoutError('The handlers', handlerTimeoutMs),
+    );
+  } catch (error) {
+    if (!(error instanceof TimeoutError)) throw error;
+    delivery.outlived = true;
+    const { event, token } = delivery;
+    const release = (): Promise<void> | undefined =>
+      token === undefined ? undefined : router.dedupe?.release(event.idempotencyKey, token);
+    handlers.then(complete, release).catch((late: unknown) => report(router, late, event));
+    throw new HandlerError(error, `The handlers did not settle within ${handlerTimeoutMs} ms`);
+  }
+}
+
+/** After the handlers succeeded: stores the state they applied, marks the key done. */
+async function complete(
+  router: RouterState,
+  delivery: Delivery,
+  previous: RequestState | undefined,
+  transition: TransitionVerdict | undefined,
+): Promise<void> {
+  const { event, requestId } = delivery;
+  if (transition === 'apply' && router.tracking !== undefined && requestId !== undefined) {
+    const next = Object.freeze({ status: event.status, occurredAt: event.occurredAt });
+    await router.tracking.apply(requestId, previous, next);
+  }
+  await markDone(router, delivery);
+}
+
+async function markDone(router: RouterState, delivery: Delivery): Promise<void> {
+  if (router.dedupe !== undefined && delivery.token !== undefined) {
+    await router.dedupe.markDone(delivery.event.idempotencyKey, delivery.token);
+  }
 }
