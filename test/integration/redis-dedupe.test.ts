@@ -10,6 +10,7 @@ import {
   StoreUnavailableError,
 } from '../../src/index.js';
 import { createRedisDedupeStore, type RedisClientLike } from '../../src/redis/index.js';
+import { describeDedupeStoreContract } from '../unit/dedupe-contract.js';
 import {
   CLIENT_KINDS,
   type ClientKind,
@@ -104,6 +105,32 @@ describe('createRedisDedupeStore: the client', () => {
   });
 });
 
+for (const kind of CLIENT_KINDS) {
+  // A client of this kind, and one of the other kind, as two instances might have.
+  let client: TestClient | undefined;
+  let other: TestClient | undefined;
+  beforeAll(async () => {
+    client = createTestClient(kind, redis.port);
+    other = createTestClient(kind === 'ioredis' ? 'node-redis' : 'ioredis', redis.port);
+    await Promise.all([client.ready(), other.ready()]);
+  });
+  afterAll(async () => {
+    await client?.close();
+    await other?.close();
+  });
+  describeDedupeStoreContract(`createRedisDedupeStore with ${kind}`, {
+    create: () => createRedisDedupeStore(client!.client, { prefix: freshPrefix() }),
+    wait: sleep,
+    pair: () => {
+      const prefix = freshPrefix();
+      return [
+        createRedisDedupeStore(client!.client, { prefix }),
+        createRedisDedupeStore(other!.client, { prefix }),
+      ];
+    },
+  });
+}
+
 describe.each(CLIENT_KINDS)('createRedisDedupeStore with %s', (kind: ClientKind) => {
   let client: TestClient;
   beforeAll(async () => {
@@ -112,66 +139,6 @@ describe.each(CLIENT_KINDS)('createRedisDedupeStore with %s', (kind: ClientKind)
   });
   afterAll(async () => {
     await client?.close();
-  });
-
-  it('claims an absent key with a token, then answers in_flight, then done', async () => {
-    const store = createRedisDedupeStore(client.client, { prefix: freshPrefix() });
-    const first = await store.claim('k', 10_000);
-    expect(first).toEqual({ state: 'claimed', token: expect.any(String) });
-    expect(await store.claim('k', 10_000)).toEqual({ state: 'in_flight' });
-    await store.markDone('k', (first as { token: string }).token, 60_000);
-    expect(await store.claim('k', 10_000)).toEqual({ state: 'done' });
-  });
-
-  it('gives every claim a different token, across stores too', async () => {
-    const prefix = freshPrefix();
-    const stores = [
-      createRedisDedupeStore(client.client, { prefix }),
-      createRedisDedupeStore(client.client, { prefix }),
-    ];
-    const tokens = new Set<string>();
-    for (let i = 0; i < 50; i++) tokens.add(await claimed(stores[i % 2]!, `k${i}`));
-    expect(tokens.size).toBe(50);
-  });
-
-  it('lets no foreign token complete or release a claim', async () => {
-    const store = createRedisDedupeStore(client.client, { prefix: freshPrefix() });
-    const token = await claimed(store, 'k');
-    await store.markDone('k', 'someone-else', 60_000);
-    await store.release('k', 'someone-else');
-    await store.markDone('k', `${token}x`, 60_000);
-    expect(await stateOf(store, 'k')).toBe('in_flight');
-    await store.release('k', token);
-    expect(await stateOf(store, 'k')).toBe('claimed');
-  });
-
-  it('releases a claim for its owner only, and never a done key', async () => {
-    const store = createRedisDedupeStore(client.client, { prefix: freshPrefix() });
-    const token = await claimed(store, 'k');
-    await store.markDone('k', token, 60_000);
-    await store.release('k', token);
-    expect(await stateOf(store, 'k')).toBe('done');
-  });
-
-  it('lets a claim expire after its ttl; the late owner can then neither complete nor release the new claim', async () => {
-    const store = createRedisDedupeStore(client.client, { prefix: freshPrefix() });
-    const slow = await claimed(store, 'k', 150);
-    expect(await stateOf(store, 'k')).toBe('in_flight');
-    await sleep(200);
-    const fast = await claimed(store, 'k', 10_000);
-    await store.markDone('k', slow, 60_000);
-    await store.release('k', slow);
-    expect(await stateOf(store, 'k')).toBe('in_flight');
-    await store.markDone('k', fast, 60_000);
-    expect(await stateOf(store, 'k')).toBe('done');
-  });
-
-  it('forgets a done key after its ttl', async () => {
-    const store = createRedisDedupeStore(client.client, { prefix: freshPrefix() });
-    await store.markDone('k', await claimed(store, 'k'), 150);
-    expect(await stateOf(store, 'k')).toBe('done');
-    await sleep(200);
-    expect(await stateOf(store, 'k')).toBe('claimed');
   });
 
   it('namespaces its keys under the prefix, each with an expiry', async () => {
@@ -200,37 +167,6 @@ describe.each(CLIENT_KINDS)('createRedisDedupeStore with %s', (kind: ClientKind)
     const key = `default-prefix-${kind}-${process.pid}`;
     await claimed(store, key);
     expect(await client.get(`uanataca-webhooks:dedupe:${key}`)).toMatch(/^claimed:/);
-  });
-
-  it('runs the handlers exactly once for deliveries racing through two routers', async () => {
-    const other = createTestClient(kind === 'ioredis' ? 'node-redis' : 'ioredis', redis.port);
-    await other.ready();
-    try {
-      const prefix = freshPrefix();
-      const handler = vi.fn(() => sleep(Math.random() * 5));
-      const routers = [client, other].map((c) => {
-        const webhooks = createWebhooks({
-          dedupe: { store: createRedisDedupeStore(c.client, { prefix }) },
-        });
-        webhooks.on('*', handler);
-        return webhooks;
-      });
-      const results = await Promise.allSettled(
-        Array.from({ length: 200 }, (_, i) => routers[i % 2]!.receive(REVIEW)),
-      );
-      expect(handler).toHaveBeenCalledTimes(1);
-      const outcomes = results.map((r) =>
-        r.status === 'rejected'
-          ? (r.reason as { code: string }).code
-          : r.value.duplicate
-            ? 'duplicate'
-            : 'handled',
-      );
-      expect(outcomes.filter((o) => o === 'handled')).toHaveLength(1);
-      expect(outcomes.every((o) => ['handled', 'duplicate', 'in_flight'].includes(o))).toBe(true);
-    } finally {
-      await other.close();
-    }
   });
 });
 

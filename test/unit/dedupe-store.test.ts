@@ -5,6 +5,7 @@ import {
   type DedupeStore,
   InvalidOptionsError,
 } from '../../src/index.js';
+import { describeDedupeStoreContract } from './dedupe-contract.js';
 
 /** A store on a clock the test moves by hand. */
 function storeAt(start = 1_000_000, maxEntries?: number) {
@@ -30,29 +31,28 @@ async function done(store: DedupeStore, key: string, ttlMs = 10_000): Promise<vo
 const stateOf = async (store: DedupeStore, key: string): Promise<ClaimResult['state']> =>
   (await store.claim(key, 1_000)).state;
 
+/** The clock of the stores the contract run makes. */
+const contractClock = { time: 1_000_000 };
+
 afterEach(() => {
   vi.unstubAllGlobals();
   vi.restoreAllMocks();
 });
 
-describe('createMemoryDedupeStore: claims', () => {
-  it('claims an absent key with a token, then answers in_flight, then done', async () => {
-    const { store } = storeAt();
-    const first = await store.claim('k', 1_000);
-    expect(first).toEqual({ state: 'claimed', token: expect.any(String) });
-    expect(await store.claim('k', 1_000)).toEqual({ state: 'in_flight' });
-    await store.markDone('k', (first as { token: string }).token, 10_000);
-    expect(await store.claim('k', 1_000)).toEqual({ state: 'done' });
-  });
+describeDedupeStoreContract('createMemoryDedupeStore', {
+  create: () => createMemoryDedupeStore({ now: () => contractClock.time }),
+  wait: async (ms) => {
+    contractClock.time += ms;
+  },
+  pair: () => {
+    // Two routers of one process sharing the store.
+    const store = createMemoryDedupeStore({ now: () => contractClock.time });
+    return [store, store];
+  },
+});
 
-  it('keeps keys apart', async () => {
-    const { store } = storeAt();
-    await done(store, 'a');
-    expect(await stateOf(store, 'b')).toBe('claimed');
-    expect(await stateOf(store, 'a')).toBe('done');
-  });
-
-  it('gives every claim a different token, across stores too', async () => {
+describe('createMemoryDedupeStore: tokens and timers', () => {
+  it('gives every claim a different token, across separate stores too', async () => {
     const one = createMemoryDedupeStore();
     const two = createMemoryDedupeStore();
     const tokens = new Set<string>();
@@ -70,75 +70,6 @@ describe('createMemoryDedupeStore: claims', () => {
     const a = await claimed(one, 'k');
     const b = await claimed(two, 'k');
     expect(a).not.toBe(b);
-  });
-
-  it('ignores markDone and release from anyone but the owner', async () => {
-    const { store } = storeAt();
-    const token = await claimed(store, 'k');
-    await store.markDone('k', `${token}x`, 10_000);
-    await store.release('k', 'not-the-token');
-    expect(await stateOf(store, 'k')).toBe('in_flight');
-    await store.markDone('k', token, 10_000);
-    expect(await stateOf(store, 'k')).toBe('done');
-  });
-
-  it('lets the owner release a claim, after which the key is claimed anew', async () => {
-    const { store } = storeAt();
-    const first = await claimed(store, 'k');
-    await store.release('k', first);
-    const second = await claimed(store, 'k');
-    expect(second).not.toBe(first);
-    await store.release('k', first);
-    expect(await stateOf(store, 'k')).toBe('in_flight');
-  });
-
-  it('does not release a key already done', async () => {
-    const { store } = storeAt();
-    const token = await claimed(store, 'k');
-    await store.markDone('k', token, 10_000);
-    await store.release('k', token);
-    expect(await stateOf(store, 'k')).toBe('done');
-  });
-
-  it('ignores markDone and release for an unknown key', async () => {
-    const { store } = storeAt();
-    await store.markDone('nothing', 'token', 10_000);
-    await store.release('nothing', 'token');
-    expect(await stateOf(store, 'nothing')).toBe('claimed');
-  });
-});
-
-describe('createMemoryDedupeStore: expiry', () => {
-  it('expires a claim after its ttlMs', async () => {
-    const { store, clock } = storeAt();
-    await claimed(store, 'k', 5_000);
-    clock.time += 4_999;
-    expect(await stateOf(store, 'k')).toBe('in_flight');
-    clock.time += 1;
-    expect(await stateOf(store, 'k')).toBe('claimed');
-  });
-
-  it('expires a done key after the ttlMs given to markDone, counted from markDone', async () => {
-    const { store, clock } = storeAt();
-    const token = await claimed(store, 'k', 1_000);
-    clock.time += 500;
-    await store.markDone('k', token, 10_000);
-    clock.time += 9_999;
-    expect(await stateOf(store, 'k')).toBe('done');
-    clock.time += 1;
-    expect(await stateOf(store, 'k')).toBe('claimed');
-  });
-
-  it('refuses markDone from an owner whose claim expired and was taken over', async () => {
-    const { store, clock } = storeAt();
-    const late = await claimed(store, 'k', 1_000);
-    clock.time += 1_000;
-    const current = await claimed(store, 'k', 1_000);
-    await store.markDone('k', late, 10_000);
-    await store.release('k', late);
-    expect(await stateOf(store, 'k')).toBe('in_flight');
-    await store.markDone('k', current, 10_000);
-    expect(await stateOf(store, 'k')).toBe('done');
   });
 
   it('starts no timer', async () => {
