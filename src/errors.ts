@@ -231,18 +231,46 @@ export class StoreUnavailableError extends WebhookError {
   }
 }
 
+/** The error class of each code, which {@link isWebhookError} narrows to. */
+export interface WebhookErrorByCode {
+  invalid_json: InvalidJsonError;
+  invalid_payload: InvalidPayloadError;
+  invalid_timestamp: InvalidTimestampError;
+  invalid_options: InvalidOptionsError;
+  payload_too_large: PayloadTooLargeError;
+  unauthorized: UnauthorizedError;
+  forbidden: ForbiddenError;
+  method_not_allowed: MethodNotAllowedError;
+  in_flight: InFlightError;
+  handler_failed: HandlerError;
+  store_unavailable: StoreUnavailableError;
+}
+
 /**
  * Whether `value` is an error from this package, including one created by another copy
- * of it (ESM and CJS builds loaded together) or in another realm.
+ * of it (ESM and CJS builds loaded together) or in another realm: the check reads `name`,
+ * `code`, `status` and `message`, not only the prototype. With `code`, also whether it has
+ * that code, narrowing it to that code's class.
  *
  * @example
  * ```ts
  * try { parseWebhook(body) } catch (error) {
- *   if (isWebhookError(error) && error.code === 'invalid_payload') console.warn(error.issues)
+ *   if (isWebhookError(error, 'invalid_payload')) console.warn(error.issues)
+ *   else if (isWebhookError(error)) console.warn(error.code, error.message)
  * }
  * ```
  */
-export function isWebhookError(value: unknown): value is WebhookError {
+export function isWebhookError(value: unknown): value is WebhookError;
+export function isWebhookError<C extends WebhookErrorCode>(
+  value: unknown,
+  code: C,
+): value is WebhookErrorByCode[C];
+export function isWebhookError(value: unknown, code?: WebhookErrorCode): boolean {
+  if (!isAnyWebhookError(value)) return false;
+  return code === undefined || value.code === code;
+}
+
+function isAnyWebhookError(value: unknown): value is WebhookError {
   if (value instanceof WebhookError) return true;
   if (typeof value !== 'object' || value === null) return false;
   try {

@@ -2,7 +2,12 @@ export { TimeoutError } from './deadline.js';
 export type { ClaimResult, DedupeStore } from './dedupe/dedupe-store.js';
 export type { MemoryDedupeStoreOptions } from './dedupe/memory-dedupe-store.js';
 export { createMemoryDedupeStore } from './dedupe/memory-dedupe-store.js';
-export type { InFlightErrorOptions, WebhookErrorCode, WebhookErrorOptions } from './errors.js';
+export type {
+  InFlightErrorOptions,
+  WebhookErrorByCode,
+  WebhookErrorCode,
+  WebhookErrorOptions,
+} from './errors.js';
 export {
   ForbiddenError,
   HandlerError,

@@ -1,18 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_MAX_BODY_BYTES } from '../http/body.js';
-import {
-  createRequestHandler,
-  type WebhookHandlerOptions,
-  type WebhookReceiver,
-} from '../http/handle.js';
+import { type AdapterOptions, createRequestHandler, type WebhookReceiver } from '../http/handle.js';
 import { respondNode } from '../http/node-io.js';
 import { fromParserError } from '../http/parser-error.js';
 
 export type { AuthOptions, BasicCredentials } from '../http/auth.js';
-export type { WebhookHandlerOptions, WebhookReceiver } from '../http/handle.js';
+export type { AdapterOptions, WebhookReceiver } from '../http/handle.js';
 
 /** Options of {@link createExpressMiddleware}. */
-export interface ExpressMiddlewareOptions extends WebhookHandlerOptions {}
+export interface ExpressMiddlewareOptions extends AdapterOptions {}
 
 /**
  * An Express request handler (Express 4 and 5), typed structurally so that Express's types

@@ -2,19 +2,19 @@ import { withDeadline } from '../deadline.js';
 import { InvalidOptionsError } from '../errors.js';
 import { bodyAlreadyReadError, ClientGoneError, createBodyCollector } from '../http/body.js';
 import {
+  type AdapterOptions,
   type AdapterRequest,
   type AdapterResponse,
   createRequestHandler,
   internalErrorResponse,
-  type WebhookHandlerOptions,
   type WebhookReceiver,
 } from '../http/handle.js';
 
 export type { AuthOptions, BasicCredentials } from '../http/auth.js';
-export type { WebhookHandlerOptions, WebhookReceiver } from '../http/handle.js';
+export type { AdapterOptions, WebhookReceiver } from '../http/handle.js';
 
 /** Options of {@link createFetchHandler}. */
-export interface FetchHandlerOptions extends WebhookHandlerOptions {
+export interface FetchHandlerOptions extends AdapterOptions {
   /**
    * Finds the client address, which the Fetch API does not expose. It receives the request
    * and whatever else the runtime passed to the handler.

@@ -1,17 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  createRequestHandler,
-  type WebhookHandlerOptions,
-  type WebhookReceiver,
-} from '../http/handle.js';
+import { type AdapterOptions, createRequestHandler, type WebhookReceiver } from '../http/handle.js';
 import { respondNode } from '../http/node-io.js';
 import { createPathMatcher } from '../http/path.js';
 
 export type { AuthOptions, BasicCredentials } from '../http/auth.js';
-export type { WebhookHandlerOptions, WebhookReceiver } from '../http/handle.js';
+export type { AdapterOptions, WebhookReceiver } from '../http/handle.js';
 
 /** Options of {@link createNodeMiddleware}. */
-export interface NodeMiddlewareOptions extends WebhookHandlerOptions {
+export interface NodeMiddlewareOptions extends AdapterOptions {
   /**
    * The path notifications are posted to, such as `'/webhooks/uanataca'`. Requests to other
    * paths fall through: `next()` is called when given, otherwise the middleware resolves

@@ -18,7 +18,7 @@ import { ClientGoneError, checkDeclaredLength, DEFAULT_MAX_BODY_BYTES } from './
 import { clientAddress } from './trust-proxy.js';
 
 /** Options shared by every adapter. */
-export interface WebhookHandlerOptions {
+export interface AdapterOptions {
   /**
    * The largest body accepted, in bytes; larger bodies are refused with 413 while streaming,
    * before they are read to the end.
@@ -162,7 +162,7 @@ function errorResponse(error: WebhookError, challenge: string | undefined): Adap
  */
 export function createRequestHandler(
   webhooks: WebhookReceiver,
-  options: WebhookHandlerOptions = {},
+  options: AdapterOptions = {},
 ): (request: AdapterRequest) => Promise<AdapterResponse | undefined> {
   if (typeof webhooks?.receive !== 'function') {
     throw new InvalidOptionsError('The adapter needs the object returned by createWebhooks()');

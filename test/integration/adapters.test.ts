@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { WebhookHandlerOptions } from '../../src/http/handle.js';
+import type { AdapterOptions } from '../../src/http/handle.js';
 import {
   createWebhooks,
   type HandlerContext,
@@ -44,7 +44,7 @@ function createRecorder() {
   webhooks.on('*', (event, context) => {
     calls.push({ event, context });
   });
-  const adapterOptions = (extra: WebhookHandlerOptions = {}): WebhookHandlerOptions => ({
+  const adapterOptions = (extra: AdapterOptions = {}): AdapterOptions => ({
     ...extra,
     onError: (error) => adapterErrors.push(error),
   });
@@ -52,7 +52,7 @@ function createRecorder() {
 }
 
 /** Installs a fresh recorder with these adapter options on the setup. */
-function serve(setup: Setup, options: WebhookHandlerOptions = {}) {
+function serve(setup: Setup, options: AdapterOptions = {}) {
   const recorder = createRecorder();
   setup.use(recorder.webhooks, recorder.adapterOptions(options));
   return recorder;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { createExpressMiddleware, type ExpressMiddleware } from '../../src/adapters/express.js';
 import { createFetchHandler, type FetchHandler } from '../../src/adapters/fetch.js';
 import { createNodeMiddleware, type NodeMiddleware } from '../../src/adapters/node.js';
-import type { WebhookHandlerOptions, WebhookReceiver } from '../../src/http/handle.js';
+import type { AdapterOptions, WebhookReceiver } from '../../src/http/handle.js';
 
 /** The path every setup serves the webhook on (and `<path>/<token>` below it). */
 export const PATH = '/hook';
@@ -55,7 +55,7 @@ export interface Setup {
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Builds the adapter for this setup and makes it the one requests reach. */
-  use(webhooks: WebhookReceiver, options?: WebhookHandlerOptions): void;
+  use(webhooks: WebhookReceiver, options?: AdapterOptions): void;
   send(request: TestRequest): Promise<TestResponse>;
   /** The port a socket setup listens on, for tests that speak raw HTTP. */
   port(family: 4 | 6): number;

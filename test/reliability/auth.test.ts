@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFetchHandler } from '../../src/adapters/fetch.js';
 import { createNodeMiddleware } from '../../src/adapters/node.js';
-import type { WebhookHandlerOptions } from '../../src/http/handle.js';
+import type { AdapterOptions } from '../../src/http/handle.js';
 import { createWebhooks, type HandlerContext } from '../../src/index.js';
 import { createTestPayload } from '../../src/testing/index.js';
 import {
@@ -38,7 +38,7 @@ interface Sent {
 /** One adapter on one transport, with the handler contexts it produced. */
 interface Target {
   readonly name: string;
-  use(options: WebhookHandlerOptions): HandlerContext[];
+  use(options: AdapterOptions): HandlerContext[];
   send(request: Sent): Promise<Answer>;
 }
 

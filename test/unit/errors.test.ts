@@ -113,3 +113,21 @@ describe('isWebhookError', () => {
     expect(isWebhookError(hostile)).toBe(false);
   });
 });
+
+describe('isWebhookError with a code', () => {
+  it('answers whether the error has that code, across copies of the package too', () => {
+    const error = new InvalidPayloadError('bad', []);
+    expect(isWebhookError(error, 'invalid_payload')).toBe(true);
+    expect(isWebhookError(error, 'invalid_json')).toBe(false);
+    const copy = Object.assign(new Error('bad'), {
+      name: 'InvalidPayloadError',
+      code: 'invalid_payload',
+      status: 422,
+      issues: [],
+    });
+    expect(isWebhookError(copy, 'invalid_payload')).toBe(true);
+    expect(isWebhookError(copy, 'in_flight')).toBe(false);
+    expect(isWebhookError(new Error('plain'), 'invalid_payload')).toBe(false);
+    expect(isWebhookError(undefined, 'invalid_payload')).toBe(false);
+  });
+});
