@@ -1,3 +1,5 @@
+import { excerpt, InvalidOptionsError } from '../errors.js';
+import { positiveInteger } from '../options.js';
 import type {
   CertificatePayload,
   EnvelopePayload,
@@ -14,6 +16,13 @@ import {
   normalizeStatus,
   type RequestStatus,
 } from '../payload/vocabulary.js';
+import {
+  EVENT_OF_STATUS,
+  EVENT_TEMPLATES,
+  FLOWS,
+  type FlowStep,
+  type TestFlowName,
+} from './templates.js';
 
 /** A certificate for {@link createTestPayload}; every field has a realistic default. */
 export interface TestCertificate {
@@ -37,14 +46,16 @@ export interface TestPayloadOptions {
   format?: 'envelope' | 'legacy' | undefined;
   /**
    * The event type. When only `status` is given, the provider's template for that status
-   * decides it (`VIDEOREVIEW` → `VIDEOID_UPDATED`, …).
+   * decides it (`VIDEOREVIEW` → `VIDEOID_UPDATED`, …); a status no template carries
+   * (`RENEWED`, or an undocumented one) gives an envelope without `event_type`.
    *
    * @default 'REQUEST_CREATED'
    */
   eventType?: EventType | undefined;
   /**
    * The request status. When only `eventType` is given, its template decides it
-   * (`REQUEST_APPROVED` → `ENROLLREADY`, certificate events → `ISSUED`, …).
+   * (`REQUEST_APPROVED` → `ENROLLREADY`, certificate events → `ISSUED`, …); an event type
+   * without a documented template needs a status (`InvalidOptionsError` otherwise).
    *
    * @default 'CREATED'
    */
@@ -52,8 +63,9 @@ export interface TestPayloadOptions {
   /** The previous status (`previous_status`); legacy bodies carry it, envelopes only if set. */
   previousStatus?: RequestStatus | undefined;
   /**
-   * The request id (`request.pk`, or the legacy `request`). `null` leaves it out. Like the
-   * provider's templates, `ISSUED` envelopes leave it out unless it is given.
+   * The request id (`request.pk`, or the legacy `request`). `null` leaves it out of an
+   * envelope; the legacy format always carries one, so `null` is an `InvalidOptionsError`
+   * there. Like the provider's templates, `ISSUED` envelopes leave it out unless it is given.
    *
    * @default 28634
    */
@@ -88,39 +100,10 @@ export interface TestPayloadOptions {
   extra?: Readonly<Record<string, unknown>> | undefined;
 }
 
-/** The provider's templates: which event type carries which request status. */
-const STATUS_OF_EVENT: Readonly<Record<KnownEventType, KnownRequestStatus>> = {
-  REQUEST_CREATED: 'CREATED',
-  REQUEST_CANCELED: 'CANCELLED',
-  REQUEST_APPROVED: 'ENROLLREADY',
-  REQUEST_ENROLLED: 'ISSUED',
-  CERTIFICATE_SUSPENDED: 'ISSUED',
-  CERTIFICATE_REVOKED: 'ISSUED',
-  VIDEOID_UPDATED: 'VIDEOREVIEW',
-  VIDEOID_FAILED: 'VIDEOERROR',
-  VIDEOID_REFUSED: 'CANCELLED',
-};
-
-const EVENT_OF_STATUS: Readonly<Record<KnownRequestStatus, KnownEventType | undefined>> = {
-  CREATED: 'REQUEST_CREATED',
-  VIDEOPENDING: 'REQUEST_CREATED',
-  VIDEOREVIEW: 'VIDEOID_UPDATED',
-  VIDEOINCOMPLETE: 'VIDEOID_UPDATED',
-  VIDEOERROR: 'VIDEOID_FAILED',
-  ENROLLREADY: 'REQUEST_APPROVED',
-  ISSUED: 'REQUEST_ENROLLED',
-  // No template documents the event of a renewal.
-  RENEWED: undefined,
-  CANCELLED: 'REQUEST_CANCELED',
-};
-
-const CERTIFICATE_OF_EVENT: Readonly<Partial<Record<string, CertificateStatus>>> = {
-  REQUEST_ENROLLED: 'VALID',
-  CERTIFICATE_SUSPENDED: 'SUSPENDED',
-  CERTIFICATE_REVOKED: 'REVOKED',
-};
-
 const DEFAULT_REQUEST_ID = 28634;
+
+const isValidDate = (value: unknown): boolean =>
+  value instanceof Date && !Number.isNaN(value.getTime());
 const TWO_YEARS = 2 * 365 * 86_400_000;
 
 function pad(value: number, length = 2): string {
@@ -149,6 +132,8 @@ function serialFor(requestId: number | null): string {
  * Creates a notification body in the provider's wire format (snake_case fields, 14-digit
  * `sent_at`), consistent with the provider's templates, that `parseWebhook` accepts.
  *
+ * @throws {InvalidOptionsError} for an event type without a documented template and no
+ * status, `requestId: null` in the legacy format, or an invalid `sentAt`.
  * @example
  * ```ts
  * import { createTestPayload } from 'uanataca-webhooks/testing'
@@ -160,16 +145,32 @@ function serialFor(requestId: number | null): string {
  */
 export function createTestPayload(options: TestPayloadOptions = {}): WebhookPayload {
   const { timeZone } = options;
+  if (options.sentAt !== undefined && !isValidDate(options.sentAt)) {
+    throw new InvalidOptionsError('sentAt must be a valid Date');
+  }
   const givenEvent =
     options.eventType === undefined ? undefined : normalizeEventType(options.eventType);
   const givenStatus = options.status === undefined ? undefined : normalizeStatus(options.status);
-  const status =
-    givenStatus ??
-    STATUS_OF_EVENT[givenEvent as KnownEventType] ??
-    (givenEvent ? 'ISSUED' : 'CREATED');
+  const template =
+    givenEvent !== undefined && Object.hasOwn(EVENT_TEMPLATES, givenEvent)
+      ? EVENT_TEMPLATES[givenEvent as KnownEventType]
+      : undefined;
+  if (givenEvent !== undefined && givenStatus === undefined && template === undefined) {
+    throw new InvalidOptionsError(
+      `No documented template says which status the event type ${excerpt(givenEvent)} carries: give a status too`,
+    );
+  }
+  const status = givenStatus ?? template?.status ?? 'CREATED';
   const eventType =
     givenEvent ??
-    (givenStatus ? EVENT_OF_STATUS[givenStatus as KnownRequestStatus] : 'REQUEST_CREATED');
+    (givenStatus === undefined
+      ? 'REQUEST_CREATED'
+      : Object.hasOwn(EVENT_OF_STATUS, givenStatus)
+        ? EVENT_OF_STATUS[givenStatus as KnownRequestStatus]
+        : undefined);
+  if (options.format === 'legacy' && options.requestId === null) {
+    throw new InvalidOptionsError('The legacy format always carries a request id: give a number');
+  }
   const sentAt = options.sentAt ?? new Date();
   const issuedTemplate =
     status === 'ISSUED' && (options.requestId === undefined || options.requestId === null);
@@ -193,7 +194,10 @@ export function createTestPayload(options: TestPayloadOptions = {}): WebhookPayl
     return legacy;
   }
 
-  const certificateStatus = CERTIFICATE_OF_EVENT[eventType ?? ''];
+  const certificateStatus =
+    eventType !== undefined && Object.hasOwn(EVENT_TEMPLATES, eventType)
+      ? EVENT_TEMPLATES[eventType as KnownEventType].certificate
+      : undefined;
   const certificates = options.certificates ?? (certificateStatus ? [{}] : []);
   const validFromDefault = new Date(Math.floor(sentAt.getTime() / 60_000) * 60_000);
   const request: EnvelopePayload['request'] = issuedTemplate
@@ -230,82 +234,7 @@ export function createTestPayload(options: TestPayloadOptions = {}): WebhookPayl
   return envelope;
 }
 
-/** One step of a documented flow: the status and the event type that carries it. */
-type Step = readonly [KnownRequestStatus, KnownEventType];
-
-/** The name of a documented flow {@link createTestFlow} can play. */
-export type TestFlowName =
-  | 'classic'
-  | 'async'
-  | 'videoid'
-  | 'videoid-external'
-  | 'videoid-refused'
-  | 'videoid-failed'
-  | 'cancelled'
-  | 'certificate-suspended'
-  | 'certificate-revoked';
-
-/** The documented flows, step by step, as the provider's templates describe them. */
-const FLOWS: Readonly<Record<TestFlowName, readonly Step[]>> = {
-  /** Classic One-Shot (OTP by SMS): created, approved, issued. */
-  classic: [
-    ['CREATED', 'REQUEST_CREATED'],
-    ['ENROLLREADY', 'REQUEST_APPROVED'],
-    ['ISSUED', 'REQUEST_ENROLLED'],
-  ],
-  /** The asynchronous flow (`useasync=true`): the same statuses as the classic one. */
-  async: [
-    ['CREATED', 'REQUEST_CREATED'],
-    ['ENROLLREADY', 'REQUEST_APPROVED'],
-    ['ISSUED', 'REQUEST_ENROLLED'],
-  ],
-  /** eIDAS VideoID, as in the provider's sample: a partial upload, then review and issuance. */
-  videoid: [
-    ['VIDEOPENDING', 'REQUEST_CREATED'],
-    ['VIDEOINCOMPLETE', 'VIDEOID_UPDATED'],
-    ['VIDEOREVIEW', 'VIDEOID_UPDATED'],
-    ['ENROLLREADY', 'REQUEST_APPROVED'],
-    ['ISSUED', 'REQUEST_ENROLLED'],
-  ],
-  /** VideoID External: all evidence uploaded at once, then as eIDAS VideoID. */
-  'videoid-external': [
-    ['VIDEOPENDING', 'REQUEST_CREATED'],
-    ['VIDEOREVIEW', 'VIDEOID_UPDATED'],
-    ['ENROLLREADY', 'REQUEST_APPROVED'],
-    ['ISSUED', 'REQUEST_ENROLLED'],
-  ],
-  /** A VideoID refused by the reviewing operator. */
-  'videoid-refused': [
-    ['VIDEOPENDING', 'REQUEST_CREATED'],
-    ['VIDEOREVIEW', 'VIDEOID_UPDATED'],
-    ['CANCELLED', 'VIDEOID_REFUSED'],
-  ],
-  /** A VideoID process that failed. */
-  'videoid-failed': [
-    ['VIDEOPENDING', 'REQUEST_CREATED'],
-    ['VIDEOERROR', 'VIDEOID_FAILED'],
-  ],
-  /** A request cancelled before issuance. */
-  cancelled: [
-    ['CREATED', 'REQUEST_CREATED'],
-    ['CANCELLED', 'REQUEST_CANCELED'],
-  ],
-  /** An issued certificate, later suspended. */
-  'certificate-suspended': [
-    ['CREATED', 'REQUEST_CREATED'],
-    ['ENROLLREADY', 'REQUEST_APPROVED'],
-    ['ISSUED', 'REQUEST_ENROLLED'],
-    ['ISSUED', 'CERTIFICATE_SUSPENDED'],
-  ],
-  /** An issued certificate, suspended and then revoked. */
-  'certificate-revoked': [
-    ['CREATED', 'REQUEST_CREATED'],
-    ['ENROLLREADY', 'REQUEST_APPROVED'],
-    ['ISSUED', 'REQUEST_ENROLLED'],
-    ['ISSUED', 'CERTIFICATE_SUSPENDED'],
-    ['ISSUED', 'CERTIFICATE_REVOKED'],
-  ],
-};
+export type { TestFlowName } from './templates.js';
 
 /** Every flow {@link createTestFlow} can play. */
 export const TEST_FLOWS: readonly TestFlowName[] = Object.freeze(
@@ -339,6 +268,8 @@ export interface TestFlowOptions
  * the provider would send them for one request. Like the provider's templates, the
  * `ISSUED` and certificate notifications of envelope flows carry no request id.
  *
+ * @throws {InvalidOptionsError} for an unknown flow, a `stepMs` that is not a positive
+ * integer or an invalid `start`.
  * @example
  * ```ts
  * import { createTestFlow } from 'uanataca-webhooks/testing'
@@ -350,11 +281,18 @@ export function createTestFlow(
   flow: TestFlowName,
   options: TestFlowOptions = {},
 ): WebhookPayload[] {
-  const steps: readonly Step[] | undefined = Object.hasOwn(FLOWS, flow) ? FLOWS[flow] : undefined;
+  const steps: readonly FlowStep[] | undefined = Object.hasOwn(FLOWS, flow)
+    ? FLOWS[flow]
+    : undefined;
   if (!steps) {
-    throw new TypeError(`Unknown flow "${String(flow)}"; use one of: ${TEST_FLOWS.join(', ')}`);
+    throw new InvalidOptionsError(
+      `Unknown flow ${typeof flow === 'string' ? excerpt(flow) : typeof flow}; use one of: ${TEST_FLOWS.join(', ')}`,
+    );
   }
-  const stepMs = options.stepMs ?? 60_000;
+  const stepMs = positiveInteger(options.stepMs, 60_000, 'stepMs');
+  if (options.start !== undefined && !isValidDate(options.start)) {
+    throw new InvalidOptionsError('start must be a valid Date');
+  }
   const start = options.start ?? new Date(Date.now() - stepMs * steps.length);
   const requestId = options.requestId ?? DEFAULT_REQUEST_ID;
   const legacy = options.format === 'legacy';

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { canTransition, parseWebhook } from '../../src/index.js';
+import { canTransition, InvalidOptionsError, parseWebhook } from '../../src/index.js';
 import {
   createTestFlow,
   createTestPayload,
   TEST_FLOWS,
   type TestFlowName,
 } from '../../src/testing/index.js';
+import { DOCUMENTED_FLOWS } from '../support/flows.js';
 
 const at = new Date('2025-07-15T06:36:33.250Z');
 
@@ -100,6 +101,32 @@ describe('createTestPayload', () => {
       certificates: [{ status: 'VALID', serialNumber: 'abc' }],
     });
     expect(event.payload.custom).toBe(true);
+  });
+
+  it('refuses an event type without a documented template unless a status is given', () => {
+    expect(() => createTestPayload({ eventType: 'REQUEST_REACTIVATED' })).toThrow(
+      InvalidOptionsError,
+    );
+    const body = createTestPayload({ eventType: 'REQUEST_REACTIVATED', status: 'ISSUED' });
+    expect(parseWebhook(body)).toMatchObject({
+      eventType: 'REQUEST_REACTIVATED',
+      status: 'ISSUED',
+    });
+  });
+
+  it('writes no event type for a status no template carries', () => {
+    expect(createTestPayload({ status: 'RENEWED' })).not.toHaveProperty('event_type');
+    expect(createTestPayload({ status: 'REACTIVATED' })).not.toHaveProperty('event_type');
+  });
+
+  it('refuses requestId null in the legacy format, which always carries one', () => {
+    expect(() => createTestPayload({ format: 'legacy', requestId: null })).toThrow(
+      InvalidOptionsError,
+    );
+  });
+
+  it('refuses an invalid sentAt', () => {
+    expect(() => createTestPayload({ sentAt: new Date(Number.NaN) })).toThrow(InvalidOptionsError);
   });
 
   it('leaves the request id out when given null', () => {
@@ -204,10 +231,30 @@ describe('createTestFlow', () => {
     ]);
   });
 
-  it('rejects an unknown flow', () => {
+  it('rejects an unknown flow with InvalidOptionsError', () => {
     expect(() => createTestFlow('videoid-typo' as TestFlowName)).toThrow(
       /Unknown flow "videoid-typo"/,
     );
-    expect(() => createTestFlow('toString' as TestFlowName)).toThrow(/Unknown flow/);
+    expect(() => createTestFlow('toString' as TestFlowName)).toThrow(InvalidOptionsError);
+    expect(() => createTestFlow(42 as never)).toThrow(InvalidOptionsError);
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['a stepMs of 0', { stepMs: 0 }],
+    ['a fractional stepMs', { stepMs: 1.5 }],
+    ['an invalid start', { start: new Date(Number.NaN) }],
+    ['a start that is no Date', { start: '2025-07-15' }],
+  ])('rejects %s with InvalidOptionsError', (_, options) => {
+    expect(() => createTestFlow('classic', options as never)).toThrow(InvalidOptionsError);
+  });
+});
+
+describe('the flows of createTestFlow', () => {
+  it('are each one of the documented lifecycles', () => {
+    const documented = DOCUMENTED_FLOWS.map(([, statuses]) => statuses.join());
+    for (const flow of TEST_FLOWS) {
+      const statuses = createTestFlow(flow).map((body) => parseWebhook(body).status);
+      expect(documented, flow).toContain(statuses.join());
+    }
   });
 });
