@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/setup/redis-server.ts'],
+    setupFiles: ['test/setup/fast-check.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     typecheck: {

@@ -1,9 +1,12 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { appendFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { createNodeMiddleware } from '../adapters/node.js';
 import type { WebhookError } from '../errors.js';
+import type { TransitionVerdict } from '../lifecycle/classify.js';
 import type { WebhookEvent } from '../payload/event.js';
+import { bodyText, type WebhookBody } from '../payload/parse.js';
 import { createWebhooks } from '../router/create-webhooks.js';
 import { integer, parse, timeZone, UsageError } from './args.js';
 
@@ -36,6 +39,42 @@ function describe(event: WebhookEvent, verdict: string): string {
     event.status.padEnd(16),
     verdict,
   ].join(' ');
+}
+
+/**
+ * The JSON line of an event: its normalized fields (absent ones as null) and, as `payload`,
+ * the body as received. The body is spliced in as text and never re-serialised: JSON.parse
+ * accepts nesting far deeper than a recursive JSON.stringify survives, and one such body
+ * would otherwise fail every delivery. A body that parsed is valid JSON, and raw CR and LF
+ * can only be whitespace between its tokens, so spaces keep it valid and on one line.
+ */
+function eventLine(
+  event: WebhookEvent,
+  verdict: TransitionVerdict | undefined,
+  body: WebhookBody | undefined,
+): string {
+  const fields = {
+    format: event.format,
+    eventType: event.eventType,
+    status: event.status,
+    previousStatus: event.previousStatus,
+    requestId: event.requestId,
+    registrationAuthority: event.registrationAuthority,
+    profile: event.profile,
+    scratchcard: event.scratchcard,
+    sentAt: event.sentAt,
+    changedAt: event.changedAt,
+    occurredAt: event.occurredAt,
+    certificates: event.certificates,
+    idempotencyKey: event.idempotencyKey,
+    verdict,
+  };
+  const head = JSON.stringify(fields, (_, v) => v ?? null).slice(0, -1);
+  const text = body === undefined ? undefined : bodyText(body);
+  if (text === undefined) {
+    return `${head},"payload":null,"payloadNote":"the body was not received as text or bytes"}`;
+  }
+  return `${head},"payload":${text.replace(/[\r\n]/g, ' ')}}`;
 }
 
 /** Runs `listen`; resolves when the server has stopped. */
@@ -74,10 +113,10 @@ export async function listen(
 
   // The router keeps each request's last applied status: handlers read the verdict.
   const webhooks = createWebhooks({ timeZone: timeZone(values['time-zone']), state: {} });
+  // The body of the delivery being handled, for its handler to write as it was received.
+  const delivery = new AsyncLocalStorage<WebhookBody>();
   webhooks.on('*', async (event, { transition }) => {
-    // Every field stays in the line: absent values are written as null.
-    const line = JSON.stringify({ ...event, verdict: transition ?? null }, (_, v) => v ?? null);
-    await appendFile(file, `${line}\n`);
+    await appendFile(file, `${eventLine(event, transition, delivery.getStore())}\n`);
   });
   const report = (error: WebhookError): void => {
     const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
@@ -86,7 +125,7 @@ export async function listen(
   const middleware = createNodeMiddleware(
     {
       async receive(body, context) {
-        const result = await webhooks.receive(body, context);
+        const result = await delivery.run(body, () => webhooks.receive(body, context));
         log(
           describe(
             result.event,

@@ -36,26 +36,32 @@ export type SafeParseResult =
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
+ * The text of a body given as text or bytes (UTF-8), without a leading BOM; `undefined` for
+ * any other value, such as JSON a framework already parsed.
+ *
+ * @throws {InvalidJsonError} for bytes that are not UTF-8.
+ * @internal
+ */
+export function bodyText(body: unknown): string | undefined {
+  if (typeof body === 'string') return body.charCodeAt(0) === 0xfeff ? body.slice(1) : body;
+  if (!(body instanceof ArrayBuffer || ArrayBuffer.isView(body))) return undefined;
+  try {
+    return decoder.decode(body as ArrayBuffer | ArrayBufferView);
+  } catch (cause) {
+    throw new InvalidJsonError('Body is not valid UTF-8', { cause });
+  }
+}
+
+/**
  * Decodes a body to a JSON value: bytes as UTF-8 (a BOM tolerated), text as JSON, and any
  * other value as already parsed.
  *
  * @internal
  */
 export function decodeBody(body: unknown): unknown {
-  let text: string;
-  if (typeof body === 'string') {
-    text = body.charCodeAt(0) === 0xfeff ? body.slice(1) : body;
-  } else if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {
-    try {
-      text = decoder.decode(body as ArrayBuffer | ArrayBufferView);
-    } catch (cause) {
-      throw new InvalidJsonError('Body is not valid UTF-8', { cause });
-    }
-  } else if (body === undefined) {
-    throw new InvalidJsonError('Body is empty');
-  } else {
-    return body;
-  }
+  if (body === undefined) throw new InvalidJsonError('Body is empty');
+  const text = bodyText(body);
+  if (text === undefined) return body;
   try {
     return JSON.parse(text);
   } catch (cause) {

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseWebhook } from '../../src/index.js';
 
 const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
 
@@ -61,6 +62,19 @@ function startListener(args: string[]): Promise<Listener> {
     });
     child.once('exit', (code) => reject(new Error(`listen exited early (${code}): ${output}`)));
   });
+}
+
+/** How many arrays are nested in `value`, each holding the next; read without recursion. */
+function nestedArrays(value: unknown): number {
+  let depth = 0;
+  let current = value;
+  while (Array.isArray(current)) {
+    depth += 1;
+    if (current.length === 0) break;
+    expect(current).toHaveLength(1);
+    current = current[0];
+  }
+  return depth;
 }
 
 let dir: string;
@@ -274,6 +288,43 @@ describe('uanataca-webhooks (command line)', () => {
     ]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('failed: ECONNREFUSED');
+  });
+
+  it('writes a body nested too deep to re-serialise, as received, and keeps every field', async () => {
+    const out = join(dir, 'deep.jsonl');
+    const listener = await startListener(['--out', out, '--quiet', '--time-zone', 'Europe/Madrid']);
+    listeners.push(listener.child);
+    const depth = 10_000;
+    const deep = `{"event_type":"REQUEST_CREATED","sent_at":"20250715083633","request":{"status":"CREATED","pk":1},"certificates":[],"x":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    const fixture = readFileSync(
+      new URL('../fixtures/videoid-3-videoid-updated-review.json', import.meta.url),
+      'utf8',
+    );
+    // Line breaks between tokens and a BOM: what a sender may add, and the file must not keep.
+    const normal = `\uFEFF${JSON.stringify(JSON.parse(fixture), null, 2).replace(/\n/g, '\r\n')}`;
+    for (const body of [deep, normal]) {
+      const answer = await fetch(listener.url, { method: 'POST', body });
+      expect(answer.status, await answer.text()).toBe(200);
+    }
+    const lines = readFileSync(out, 'utf8').split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toBe('');
+
+    // Spliced in as it came: the body had no line break to replace.
+    expect(lines[0]!.endsWith(`,"payload":${deep}}`)).toBe(true);
+    const { payload, ...fields } = JSON.parse(lines[0]!);
+    const { x, ...rest } = payload;
+    expect(nestedArrays(x)).toBe(depth);
+    const { x: _, ...expected } = JSON.parse(deep);
+    expect(rest).toEqual(expected);
+    expect(fields).toMatchObject({ status: 'CREATED', requestId: 1, verdict: 'apply' });
+
+    // The line of a body of common depth holds what it always did: the event's own fields
+    // (absent ones as null), the verdict, and the wire object as `payload`.
+    const event = parseWebhook(normal, { timeZone: 'Europe/Madrid' });
+    const before = JSON.stringify({ ...event, verdict: 'apply' }, (_, v) => v ?? null);
+    expect(JSON.parse(lines[1]!)).toEqual(JSON.parse(before));
+    expect(JSON.parse(lines[1]!).payload).toEqual(JSON.parse(fixture));
   });
 
   it('leaves only whole lines when stopped in the middle of deliveries', async () => {
