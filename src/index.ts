@@ -23,6 +23,23 @@ export {
   UnauthorizedError,
   WebhookError,
 } from './errors.js';
+export type { InboxControl, InboxReport, ReplaySummary } from './inbox/control.js';
+export { createInboxControl } from './inbox/control.js';
+export type {
+  AttemptOutcome,
+  InboxEntry,
+  InboxEntryStatus,
+  InboxFilter,
+  InboxStats,
+  InboxStore,
+  NewInboxEntry,
+  ReparsedFields,
+  ReplayResult,
+} from './inbox/inbox-store.js';
+export { INBOX_ENTRY_STATUSES } from './inbox/inbox-store.js';
+export type { MemoryInboxOptions } from './inbox/memory-inbox.js';
+export { createMemoryInbox } from './inbox/memory-inbox.js';
+export type { InboxOptions } from './inbox/options.js';
 export type { TransitionVerdict } from './lifecycle/classify.js';
 export { classifyTransition } from './lifecycle/classify.js';
 export { canTransition, isTerminalStatus, nextStatuses, TRANSITIONS } from './lifecycle/graph.js';
@@ -67,6 +84,7 @@ export type {
   ReceiveResult,
   WebhookHandler,
   Webhooks,
+  WebhooksInbox,
   WebhooksOptions,
 } from './router/create-webhooks.js';
 export { createWebhooks } from './router/create-webhooks.js';

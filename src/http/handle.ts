@@ -125,6 +125,7 @@ function jsonResponse(
 
 const OK: AdapterResponse = jsonResponse(200, '{"ok":true}');
 const OK_DUPLICATE: AdapterResponse = jsonResponse(200, '{"ok":true,"duplicate":true}');
+const OK_QUEUED: AdapterResponse = jsonResponse(200, '{"ok":true,"queued":true}');
 
 function errorResponse(error: WebhookError, challenge: string | undefined): AdapterResponse {
   const status = (HTTP_STATUS as Readonly<Record<string, number>>)[error.code] ?? 500;
@@ -206,7 +207,7 @@ export function createRequestHandler(
     try {
       const headers = normalizeHeaders(request.headerEntries(), PRIVATE_HEADERS, auth.secrets);
       const result = await webhooks.receive(body, { headers, clientIp });
-      return result.duplicate ? OK_DUPLICATE : OK;
+      return result.duplicate ? OK_DUPLICATE : result.queued ? OK_QUEUED : OK;
     } catch (error) {
       return fail(isWebhookError(error) ? error : new HandlerError(error));
     }

@@ -37,6 +37,13 @@ export interface HandlerContext {
    * request (then `transition` is `'apply'`), and whenever `transition` is `undefined`.
    */
   readonly previous: RequestState | undefined;
+  /**
+   * Which attempt at the notification this is: 1 for the first, more when the inbox retries
+   * it. Always 1 without the inbox.
+   */
+  readonly attempt: number;
+  /** With the inbox, the id of the notification's entry; `undefined` otherwise. */
+  readonly entryId: string | undefined;
 }
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
@@ -53,6 +60,8 @@ export class DeliveryContext implements HandlerContext {
   readonly clientIp: string | undefined;
   readonly transition: TransitionVerdict | undefined;
   readonly previous: RequestState | undefined;
+  readonly attempt: number;
+  readonly entryId: string | undefined;
 
   constructor(
     idempotencyKey: string,
@@ -60,6 +69,7 @@ export class DeliveryContext implements HandlerContext {
     source: ReceiveContext | undefined,
     transition: TransitionVerdict | undefined,
     previous: RequestState | undefined,
+    entry?: { readonly id: string; readonly attempts: number },
   ) {
     const headers = source?.headers;
     this.idempotencyKey = idempotencyKey;
@@ -75,6 +85,8 @@ export class DeliveryContext implements HandlerContext {
     this.clientIp = source?.clientIp;
     this.transition = transition;
     this.previous = previous;
+    this.attempt = entry?.attempts ?? 1;
+    this.entryId = entry?.id;
     Object.freeze(this);
   }
 }

@@ -1,3 +1,6 @@
+import type { InboxControl } from '../inbox/control.js';
+import type { InboxStore } from '../inbox/inbox-store.js';
+import type { InboxOptions } from '../inbox/options.js';
 import type { WebhookBody } from '../payload/parse.js';
 import type { ReceiveContext } from './context.js';
 import type { EventFor, WebhookName } from './names.js';
@@ -10,8 +13,28 @@ export type { DedupeOptions, WebhooksOptions } from './options.js';
 export type { ReceiveResult } from './receive.js';
 export type { WebhookHandler } from './registry.js';
 
+/** `webhooks.inbox`: the durable inbox of a router created with the `inbox` option. */
+export interface WebhooksInbox extends InboxControl {
+  /** The store the notifications are recorded in. */
+  readonly store: InboxStore;
+  /** Starts this process's worker (it starts by itself unless `worker: false`). */
+  start(): void;
+  /**
+   * Stops this process's worker; with `drain` (the default) resolves once the notifications
+   * it is handling are settled. Notifications keep being recorded.
+   */
+  stop(options?: { drain?: boolean | undefined }): Promise<void>;
+  /**
+   * Handles every notification due now (and those that come due meanwhile), then resolves:
+   * for processes that receive with `worker: false` and handle when asked.
+   */
+  drain(): Promise<void>;
+}
+
 /** The router returned by {@link createWebhooks}. */
 export interface Webhooks {
+  /** The durable inbox, when the `inbox` option is on; `undefined` otherwise. */
+  readonly inbox: WebhooksInbox | undefined;
   /**
    * Registers `handler` for a request status, an event type, `'*'` (every notification,
    * unknown values included) or an array of these. The handler's event is narrowed to what
@@ -83,12 +106,24 @@ export interface Webhooks {
  * const { duplicate } = await webhooks.receive(rawBody)
  * ```
  */
+export function createWebhooks(
+  options: WebhooksOptions & { inbox: true | InboxOptions },
+): Webhooks & { readonly inbox: WebhooksInbox };
+export function createWebhooks(options?: WebhooksOptions): Webhooks;
 export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
   const settings = resolveOptions(options);
   const registry = createHandlerRegistry();
   const router = createRouterState(settings, registry);
+  const { inbox } = router;
   return {
     on: registry.on,
     receive: (body, context) => receive(router, body, context),
+    inbox: inbox && {
+      ...inbox.control,
+      store: inbox.store,
+      start: inbox.worker.start,
+      stop: inbox.worker.stop,
+      drain: inbox.worker.drain,
+    },
   };
 }

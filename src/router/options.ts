@@ -1,6 +1,7 @@
 import { type DedupeStore, isDedupeStore } from '../dedupe/dedupe-store.js';
 import { createMemoryDedupeStore } from '../dedupe/memory-dedupe-store.js';
 import { InvalidOptionsError, type WebhookError } from '../errors.js';
+import { type InboxOptions, type InboxSettings, resolveInbox } from '../inbox/options.js';
 import { positiveInteger } from '../options.js';
 import type { WebhookEvent } from '../payload/event.js';
 import type { ParseOptions } from '../payload/parse.js';
@@ -86,6 +87,23 @@ export interface WebhooksOptions {
    */
   state?: false | StateOptions | undefined;
   /**
+   * The durable inbox: `receive` records each notification (committed, it survives a crash of
+   * the process) and resolves `{ queued: true }` at once, so that the sender is answered
+   * quickly; a worker then runs the handlers from the inbox, at least once, retried with
+   * backoff up to `attempts`, after which the entry is `'dead'`. A body that is not a valid
+   * notification is answered 422 as always and recorded as `'invalid'`, to be replayed after
+   * an upgrade. `true` uses the embedded SQLite store; several instances share a PostgreSQL
+   * or Redis store. The inbox deduplicates by itself: the `dedupe` option does not go with it.
+   *
+   * @default undefined (off: handlers run while the sender waits)
+   * @example
+   * ```ts
+   * const webhooks = createWebhooks({ inbox: true, state: {} })
+   * webhooks.on('ISSUED', async (event) => saveCertificate(event)) // runs from the inbox
+   * ```
+   */
+  inbox?: boolean | InboxOptions | undefined;
+  /**
    * How long, in milliseconds, the handlers of one notification may take together before
    * `receive` rejects with `HandlerError` (500) whose `cause` is a `TimeoutError`. The
    * handlers are not stopped (JavaScript cannot stop them): when they settle at last, the
@@ -134,6 +152,7 @@ export interface StateSettings {
 /** {@link WebhooksOptions}, checked and with their defaults. */
 export interface RouterSettings {
   readonly parse: ParseOptions;
+  readonly inbox: InboxSettings | undefined;
   readonly dedupe: DedupeSettings | undefined;
   readonly state: StateSettings | undefined;
   readonly handlerTimeoutMs: number;
@@ -201,9 +220,16 @@ export function resolveOptions(options: WebhooksOptions): RouterSettings {
   if (onError !== undefined && typeof onError !== 'function') {
     throw new InvalidOptionsError('onError must be a function');
   }
+  const inbox = resolveInbox(options.inbox);
+  if (inbox !== undefined && options.dedupe !== undefined && options.dedupe !== false) {
+    throw new InvalidOptionsError(
+      'The inbox deduplicates notifications by itself: leave the dedupe option out with inbox',
+    );
+  }
   return {
     parse: { timeZone },
-    dedupe: resolveDedupe(options.dedupe),
+    inbox,
+    dedupe: inbox === undefined ? resolveDedupe(options.dedupe) : undefined,
     state: resolveState(options.state),
     handlerTimeoutMs: positiveInteger(
       options.handlerTimeoutMs,

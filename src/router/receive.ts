@@ -1,8 +1,13 @@
 import { TimeoutError, withDeadline } from '../deadline.js';
 import { HandlerError, InFlightError, isWebhookError, type WebhookError } from '../errors.js';
+import { createInboxControl, type InboxControl } from '../inbox/control.js';
+import { createDefaultInbox } from '../inbox/default-store.js';
+import type { InboxEntry, InboxStore } from '../inbox/inbox-store.js';
+import { recordInInbox } from '../inbox/record.js';
+import { createInboxWorker, type InboxWorker } from '../inbox/worker.js';
 import { classifyTransition, type TransitionVerdict } from '../lifecycle/classify.js';
 import type { WebhookEvent } from '../payload/event.js';
-import { safeParseWebhook, type WebhookBody } from '../payload/parse.js';
+import { type SafeParseResult, safeParseWebhook, type WebhookBody } from '../payload/parse.js';
 import { callSafely } from '../safe-call.js';
 import type { RequestState } from '../state/state-store.js';
 import { DeliveryContext, type ReceiveContext } from './context.js';
@@ -37,6 +42,17 @@ export interface ReceiveResult {
    * `true` or `false`, exactly when `transition` is.
    */
   readonly skipped?: boolean | undefined;
+  /**
+   * `true` with the inbox: the notification is durably recorded (now, or already when
+   * `duplicate`), and its handlers run from the inbox.
+   */
+  readonly queued?: boolean | undefined;
+  /**
+   * With the inbox: resolves once this process has handled every notification due now, this
+   * one included. Keep a serverless function alive with it, e.g.
+   * `ctx.waitUntil(result.handled())`.
+   */
+  readonly handled?: (() => Promise<void>) | undefined;
 }
 
 /** What one delivery carries from step to step. */
@@ -53,6 +69,8 @@ interface Delivery {
    * claim when they end.
    */
   outlived: boolean;
+  /** The inbox entry the delivery comes from, when it does. */
+  readonly entry: InboxEntry | undefined;
 }
 
 /**
@@ -63,6 +81,8 @@ interface Delivery {
  */
 export interface RouterState {
   readonly settings: RouterSettings;
+  /** The durable inbox, with the inbox option. */
+  readonly inbox: RouterInbox | undefined;
   readonly registry: HandlerRegistry;
   readonly dedupe: Deduplication | undefined;
   readonly tracking: Tracking | undefined;
@@ -72,20 +92,46 @@ export interface RouterState {
   readonly inProgress: Set<string>;
 }
 
+/** The inbox as a router drives it. */
+export interface RouterInbox {
+  readonly store: InboxStore;
+  readonly control: InboxControl;
+  readonly worker: InboxWorker;
+}
+
 /** @internal */
 export function createRouterState(
   settings: RouterSettings,
   registry: HandlerRegistry,
 ): RouterState {
   const { dedupe, state, storeTimeoutMs } = settings;
-  return {
+  let inbox: RouterInbox | undefined;
+  const router: RouterState = {
     settings,
+    get inbox() {
+      return inbox;
+    },
     registry,
     dedupe: dedupe && createDeduplication(dedupe, storeTimeoutMs),
     tracking: state && createTracking(state, storeTimeoutMs),
     turns: createKeyedQueue(),
     inProgress: new Set(),
   };
+  if (settings.inbox !== undefined) {
+    const store = settings.inbox.store ?? createDefaultInbox();
+    inbox = {
+      store,
+      control: createInboxControl(store, settings.parse),
+      worker: createInboxWorker(
+        store,
+        settings.inbox,
+        (entry) => handleEntry(router, entry),
+        (error) => report(router, error),
+      ),
+    };
+    if (settings.inbox.worker) inbox.worker.start();
+  }
+  return router;
 }
 
 /**
@@ -103,6 +149,7 @@ export async function receive(
 ): Promise<ReceiveResult> {
   const receivedAt = new Date();
   const parsed = safeParseWebhook(body, router.settings.parse);
+  if (router.inbox !== undefined) return enqueue(router, router.inbox, body, parsed, receivedAt);
   if (!parsed.success) throw report(router, parsed.error);
   const event = parsed.data;
   const requestId = router.tracking === undefined ? undefined : event.requestId;
@@ -113,11 +160,66 @@ export async function receive(
     requestId,
     token: undefined,
     outlived: false,
+    entry: undefined,
   };
   try {
     return requestId === undefined
       ? await claimAndHandle(router, delivery)
       : await handleInTurn(router, delivery, requestId);
+  } catch (error) {
+    throw report(router, error, event);
+  }
+}
+
+/**
+ * Records a notification in the inbox, or a body the parser refused as invalid (it is still
+ * refused), and wakes the worker.
+ */
+async function enqueue(
+  router: RouterState,
+  inbox: RouterInbox,
+  body: WebhookBody,
+  parsed: SafeParseResult,
+  receivedAt: Date,
+): Promise<ReceiveResult> {
+  const timeoutMs = router.settings.storeTimeoutMs;
+  if (!parsed.success) {
+    if (isWebhookError(parsed.error, 'invalid_payload')) {
+      try {
+        await recordInInbox(inbox.store, body, parsed, receivedAt, timeoutMs);
+      } catch (error) {
+        throw report(router, error);
+      }
+    }
+    throw report(router, parsed.error);
+  }
+  const event = parsed.data;
+  let duplicate: boolean;
+  try {
+    ({ duplicate } = await recordInInbox(inbox.store, body, { event }, receivedAt, timeoutMs));
+  } catch (error) {
+    throw report(router, error, event);
+  }
+  if (!duplicate) inbox.worker.wake();
+  return { event, duplicate, queued: true, handled: inbox.worker.drain };
+}
+
+/** Runs the handlers of an inbox entry: rejects when the attempt failed. */
+async function handleEntry(router: RouterState, entry: InboxEntry): Promise<void> {
+  const parsed = safeParseWebhook(entry.body, router.settings.parse);
+  if (!parsed.success) throw report(router, parsed.error);
+  const event = parsed.data;
+  const delivery: Delivery = {
+    event,
+    receivedAt: entry.receivedAt,
+    source: undefined,
+    requestId: router.tracking === undefined ? undefined : event.requestId,
+    token: undefined,
+    outlived: false,
+    entry,
+  };
+  try {
+    await handle(router, delivery);
   } catch (error) {
     throw report(router, error, event);
   }
@@ -201,6 +303,7 @@ async function handle(router: RouterState, delivery: Delivery): Promise<ReceiveR
     delivery.source,
     transition,
     previous,
+    delivery.entry,
   );
   const handlers = registry.run(event, context);
   await awaitHandlers(router, delivery, handlers, () =>

@@ -1,0 +1,219 @@
+import { type ResolvedFilter, resolveFilter } from './filter.js';
+import type { InboxEntry, InboxEntryStatus, InboxStore } from './inbox-store.js';
+
+/** Options of {@link createMemoryInbox}. */
+export interface MemoryInboxOptions {
+  /**
+   * The clock, in milliseconds since the epoch. Inject one to test leases and retries.
+   *
+   * @default Date.now
+   */
+  now?: (() => number) | undefined;
+}
+
+interface Row {
+  readonly id: string;
+  idempotencyKey: string;
+  requestId: number | undefined;
+  eventType: string | undefined;
+  status: InboxEntryStatus;
+  attempts: number;
+  readonly receivedAt: number;
+  nextAttemptAt: number | undefined;
+  lastError: string | undefined;
+  readonly body: string;
+  owner: string | undefined;
+}
+
+function toEntry(row: Row): InboxEntry {
+  return Object.freeze({
+    id: row.id,
+    idempotencyKey: row.idempotencyKey,
+    requestId: row.requestId,
+    eventType: row.eventType,
+    status: row.status,
+    attempts: row.attempts,
+    receivedAt: new Date(row.receivedAt),
+    nextAttemptAt: row.nextAttemptAt === undefined ? undefined : new Date(row.nextAttemptAt),
+    lastError: row.lastError,
+    body: row.body,
+  });
+}
+
+/**
+ * Whether `row` matches `filter`.
+ *
+ * @internal
+ */
+export function matches(row: Omit<Row, 'owner' | 'body'>, filter: ResolvedFilter): boolean {
+  return (
+    (filter.statuses === undefined || filter.statuses.has(row.status)) &&
+    (filter.requestId === undefined || row.requestId === filter.requestId) &&
+    (filter.eventType === undefined || row.eventType === filter.eventType) &&
+    (filter.receivedBefore === undefined || row.receivedAt < filter.receivedBefore) &&
+    (filter.receivedAfter === undefined || row.receivedAt >= filter.receivedAfter)
+  );
+}
+
+/**
+ * Creates an {@link InboxStore} in memory: nothing survives the process, so it suits tests
+ * and trying the inbox out, never production (use `createSqliteInbox`, or PostgreSQL or
+ * Redis for several instances). It follows the same contract as the durable stores.
+ *
+ * @example
+ * ```ts
+ * const webhooks = createWebhooks({ inbox: { store: createMemoryInbox() } })
+ * ```
+ */
+export function createMemoryInbox(options: MemoryInboxOptions = {}): InboxStore {
+  const now = options.now ?? Date.now;
+  const rows = new Map<string, Row>();
+  const byKey = new Map<string, Row>();
+  let lastId = 0;
+
+  const held = (id: string, owner: string): Row | undefined => {
+    const row = rows.get(id);
+    return row?.status === 'running' && row.owner === owner ? row : undefined;
+  };
+
+  return {
+    async add(entry) {
+      const existing = byKey.get(entry.idempotencyKey);
+      if (existing !== undefined) return { id: existing.id, duplicate: true };
+      lastId += 1;
+      const row: Row = {
+        id: String(lastId),
+        idempotencyKey: entry.idempotencyKey,
+        requestId: entry.requestId,
+        eventType: entry.eventType,
+        status: entry.status,
+        attempts: 0,
+        receivedAt: entry.receivedAt.getTime(),
+        nextAttemptAt: entry.status === 'pending' ? now() : undefined,
+        lastError: entry.lastError,
+        body: entry.body,
+        owner: undefined,
+      };
+      rows.set(row.id, row);
+      byKey.set(row.idempotencyKey, row);
+      return { id: row.id, duplicate: false };
+    },
+
+    async lease(owner, limit, leaseMs) {
+      const time = now();
+      const busy = new Set<number>();
+      const due: Row[] = [];
+      for (const row of rows.values()) {
+        const live = row.status === 'running' && (row.nextAttemptAt ?? 0) > time;
+        if (live && row.requestId !== undefined) busy.add(row.requestId);
+        const expired = row.status === 'running' && !live;
+        if (expired || (row.status === 'pending' && (row.nextAttemptAt ?? 0) <= time)) {
+          due.push(row);
+        }
+      }
+      due.sort((a, b) => a.receivedAt - b.receivedAt || Number(a.id) - Number(b.id));
+      const leased: InboxEntry[] = [];
+      for (const row of due) {
+        if (leased.length >= limit) break;
+        if (row.requestId !== undefined) {
+          if (busy.has(row.requestId)) continue;
+          busy.add(row.requestId);
+        }
+        row.status = 'running';
+        row.owner = owner;
+        row.attempts += 1;
+        row.nextAttemptAt = time + leaseMs;
+        leased.push(toEntry(row));
+      }
+      return leased;
+    },
+
+    async renew(id, owner, leaseMs) {
+      const row = held(id, owner);
+      if (row === undefined) return false;
+      row.nextAttemptAt = now() + leaseMs;
+      return true;
+    },
+
+    async settle(id, owner, outcome) {
+      const row = held(id, owner);
+      if (row === undefined) return false;
+      row.owner = undefined;
+      row.status = outcome.status;
+      row.nextAttemptAt =
+        outcome.status === 'pending' ? outcome.nextAttemptAt.getTime() : undefined;
+      if (outcome.status !== 'done') row.lastError = outcome.error;
+      return true;
+    },
+
+    async get(id) {
+      const row = rows.get(id);
+      return row && toEntry(row);
+    },
+
+    async list(filter) {
+      const resolved = resolveFilter(filter);
+      const found: InboxEntry[] = [];
+      const newestFirst = [...rows.values()].reverse();
+      let skipping = resolved.before !== undefined;
+      for (const row of newestFirst) {
+        if (skipping) {
+          skipping = row.id !== resolved.before;
+          continue;
+        }
+        if (!matches(row, resolved)) continue;
+        found.push(toEntry(row));
+        if (found.length >= resolved.limit) break;
+      }
+      return found;
+    },
+
+    async replay(id, fields) {
+      const row = rows.get(id);
+      if (row === undefined) return 'missing';
+      if (row.status === 'pending' || row.status === 'running') return 'busy';
+      if (row.status === 'invalid') {
+        if (fields === undefined) return 'invalid';
+        const other = byKey.get(fields.idempotencyKey);
+        if (other !== undefined && other !== row) {
+          row.status = 'done';
+          row.lastError = `A duplicate of entry ${other.id}`;
+          return 'duplicate';
+        }
+        byKey.delete(row.idempotencyKey);
+        row.idempotencyKey = fields.idempotencyKey;
+        row.requestId = fields.requestId;
+        row.eventType = fields.eventType;
+        byKey.set(row.idempotencyKey, row);
+      }
+      row.status = 'pending';
+      row.attempts = 0;
+      row.nextAttemptAt = now();
+      return 'replayed';
+    },
+
+    async purge(filter) {
+      const resolved = resolveFilter({ ...filter, limit: undefined });
+      let purged = 0;
+      for (const row of [...rows.values()]) {
+        if (row.status === 'running' || !matches(row, resolved)) continue;
+        rows.delete(row.id);
+        byKey.delete(row.idempotencyKey);
+        purged += 1;
+      }
+      return purged;
+    },
+
+    async stats() {
+      const counts = { pending: 0, running: 0, done: 0, dead: 0, invalid: 0 };
+      let oldest: number | undefined;
+      for (const row of rows.values()) {
+        counts[row.status] += 1;
+        if (row.status === 'pending' && (oldest === undefined || row.receivedAt < oldest)) {
+          oldest = row.receivedAt;
+        }
+      }
+      return { ...counts, oldestPendingAt: oldest === undefined ? undefined : new Date(oldest) };
+    },
+  };
+}
