@@ -248,18 +248,54 @@ async function handleInTurn(
     if (inProgress.has(key)) throw new InFlightError();
     inProgress.add(key);
   }
+  const waitUntil = Date.now() + settings.handlerTimeoutMs;
   try {
     return await turns.run(
       requestId,
       settings.handlerTimeoutMs,
-      () => claimAndHandle(router, delivery),
-      () =>
-        new InFlightError(1, {
-          message: 'An earlier notification of the same request is still being processed',
-        }),
+      () => handleLocked(router, delivery, requestId, waitUntil),
+      busyRequest,
     );
   } finally {
     if (dedupe !== undefined) inProgress.delete(key);
+  }
+}
+
+/** The error of a notification whose request stays busy longer than it may wait. */
+function busyRequest(): InFlightError {
+  return new InFlightError(1, {
+    message: 'An earlier notification of the same request is still being processed',
+  });
+}
+
+/** How often a delivery asks again for a request's lock held by another instance. */
+const LOCK_POLL_MS = 25;
+
+/**
+ * With a state store that locks requests across instances, takes the request's lock (asking
+ * again until `waitUntil`), then handles the notification and releases the lock.
+ */
+async function handleLocked(
+  router: RouterState,
+  delivery: Delivery,
+  requestId: number,
+  waitUntil: number,
+): Promise<ReceiveResult> {
+  const { tracking, settings } = router;
+  if (tracking === undefined || !tracking.locks) return claimAndHandle(router, delivery);
+  // Held through the handlers and the state's write, and no longer: a lock left by a
+  // crashed instance frees itself.
+  const ttlMs = settings.handlerTimeoutMs + 4 * settings.storeTimeoutMs;
+  let token = await tracking.lock(requestId, ttlMs);
+  while (token === undefined) {
+    if (Date.now() + LOCK_POLL_MS > waitUntil) throw busyRequest();
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+    token = await tracking.lock(requestId, ttlMs);
+  }
+  try {
+    return await claimAndHandle(router, delivery);
+  } finally {
+    await tracking.unlock(requestId, token);
   }
 }
 

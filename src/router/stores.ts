@@ -90,6 +90,15 @@ export interface Tracking {
    * apply to; on a conflict, reads and classifies again. Rejects with StoreUnavailableError.
    */
   apply(requestId: number, expected: RequestState | undefined, next: RequestState): Promise<void>;
+  /** Whether the store can lock a request across instances. */
+  readonly locks: boolean;
+  /**
+   * Takes the request's lock for `ttlMs`: its token, or `undefined` while another holds it;
+   * rejects with StoreUnavailableError.
+   */
+  lock(requestId: number, ttlMs: number): Promise<string | undefined>;
+  /** Releases the request's lock; never rejects (the lock then expires by itself). */
+  unlock(requestId: number, token: string): Promise<void>;
 }
 
 /** Checks and copies what a third-party state store returned. */
@@ -118,9 +127,33 @@ export function createTracking(settings: StateSettings, timeoutMs: number): Trac
   const { store, skip } = settings;
   const read = (requestId: number): Promise<RequestState | undefined> =>
     storeCall('StateStore.get', timeoutMs, () => store.get(requestId), toRequestState);
+  const { lock, unlock } = store;
   return {
     skip,
     read,
+    locks: typeof lock === 'function' && typeof unlock === 'function',
+    lock: (requestId, ttlMs) =>
+      storeCall(
+        'StateStore.lock',
+        timeoutMs,
+        () => lock?.call(store, requestId, ttlMs),
+        (value) => {
+          if (value === undefined || value === null || typeof value === 'string') {
+            return value ?? undefined;
+          }
+          throw new TypeError('StateStore.lock resolved with neither a token nor undefined');
+        },
+      ),
+    unlock: (requestId, token) =>
+      storeCall(
+        'StateStore.unlock',
+        timeoutMs,
+        () => unlock?.call(store, requestId, token),
+        anything,
+      ).then(
+        () => undefined,
+        () => undefined,
+      ),
     async apply(requestId, expected, next) {
       let current = expected;
       for (let attempt = 0; attempt < MAX_STATE_ATTEMPTS; attempt += 1) {

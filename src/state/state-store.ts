@@ -75,6 +75,16 @@ export interface StateStore {
     expected: RequestState | undefined,
     next: RequestState,
   ): Promise<boolean>;
+  /**
+   * Optional, for stores shared by several instances: takes the lock of `requestId` for
+   * `ttlMs` milliseconds unless another holder has it (an expired lock counts as free).
+   * Resolves the token that proves it, or `undefined` when it is held. With it, the router
+   * handles the notifications of one request one at a time across every instance, so that
+   * the verdict a handler sees is the one that is stored.
+   */
+  lock?(requestId: number, ttlMs: number): Promise<string | undefined>;
+  /** Releases a lock taken with `lock`: only its holder (`token`) can; anyone else changes nothing. */
+  unlock?(requestId: number, token: string): Promise<void>;
 }
 
 /**

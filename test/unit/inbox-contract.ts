@@ -44,7 +44,10 @@ const clockOf = { now: (): number => Date.now() };
 
 let requests = 0;
 /** A request id no other test uses, so that tests can share a database. */
-const nextRequest = (): number => 5_000_000 + process.pid * 1_000 + (requests += 1);
+function nextRequest(): number {
+  requests += 1;
+  return 5_000_000 + (process.pid % 10_000) * 10_000 + requests;
+}
 
 /** The ids of `entries`, sorted, to compare sets of entries. */
 const ids = (entries: readonly InboxEntry[]): string[] => entries.map((e) => e.id).sort();

@@ -48,8 +48,6 @@ async function until(condition: () => boolean | Promise<boolean>, what: string):
   }
 }
 
-const statusOf = async (store: InboxStore, id: string) => (await store.get(id))?.status;
-
 describe('createWebhooks({ inbox })', () => {
   it('resolves queued once recorded, then runs the handlers from the inbox', async () => {
     const { webhooks, inbox } = inboxRouter();

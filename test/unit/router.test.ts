@@ -454,6 +454,8 @@ describe('handlers: event and context', () => {
         'clientIp',
         'transition',
         'previous',
+        'attempt',
+        'entryId',
       ]);
     }
   });

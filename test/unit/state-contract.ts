@@ -75,6 +75,14 @@ function recorder(store: StateStore, skip: readonly SkippableTransition[] = []) 
   return { webhooks, seen };
 }
 
+/** `store` with only `get` and `compareAndSet`, as a store that cannot lock requests. */
+function withoutLocks(store: StateStore): StateStore {
+  return {
+    get: (requestId) => store.get(requestId),
+    compareAndSet: (requestId, expected, next) => store.compareAndSet(requestId, expected, next),
+  };
+}
+
 /** A promise the test resolves by hand. */
 function gate(): { promise: Promise<void>; open: () => void } {
   let open!: () => void;
@@ -87,14 +95,20 @@ function gate(): { promise: Promise<void>; open: () => void } {
 export interface ContractOptions {
   /** Runs of the property; fewer for a store behind a network. */
   readonly numRuns: number;
+  /**
+   * Whether the store locks requests across instances (`lock` and `unlock`): then the lock
+   * tests run, and a store without them fails.
+   */
+  readonly locks?: boolean;
 }
 
 /** Registers the StateStore contract tests for the stores `create` returns. */
 export function describeStateStoreContract(
   name: string,
   create: () => StateStore,
-  { numRuns }: ContractOptions,
+  { numRuns, locks = false }: ContractOptions,
 ): void {
+  if (locks) describeLocks(name, create);
   describe(`${name}: get and compareAndSet`, () => {
     it('reads nothing for an unknown request, then what compareAndSet stored', async () => {
       const store = create();
@@ -232,7 +246,8 @@ export function describeStateStoreContract(
     });
 
     it('does not let an older notification that finishes last overwrite a newer status', async () => {
-      const store = create();
+      // Without locks, as a store without them: the compare-and-set alone keeps the state right.
+      const store = withoutLocks(create());
       const id = nextRequestId();
       // Two instances sharing the store, as behind a load balancer.
       const first = createWebhooks({ state: { store } });
@@ -252,7 +267,8 @@ export function describeStateStoreContract(
     });
 
     it('retries a newer notification whose compare-and-set lost to an older one', async () => {
-      const store = create();
+      // Without locks, as a store without them: the compare-and-set alone keeps the state right.
+      const store = withoutLocks(create());
       const id = nextRequestId();
       const first = createWebhooks({ state: { store } });
       const second = createWebhooks({ state: { store } });
@@ -462,6 +478,78 @@ export function describeStateStoreContract(
         }),
         { numRuns },
       );
+    });
+  });
+}
+
+/** The lock tests, for stores shared by several instances. */
+function describeLocks(name: string, create: () => StateStore): void {
+  describe(`${name}: lock and unlock`, () => {
+    const locking = (): Required<StateStore> => {
+      const store = create();
+      expect(typeof store.lock).toBe('function');
+      expect(typeof store.unlock).toBe('function');
+      return store as Required<StateStore>;
+    };
+
+    it('gives the lock to one holder at a time, and again once released', async () => {
+      const [one, two] = [locking(), locking()];
+      const id = nextRequestId();
+      const token = await one.lock(id, 10_000);
+      expect(typeof token).toBe('string');
+      expect(await two.lock(id, 10_000)).toBeUndefined();
+      expect(await one.lock(id, 10_000)).toBeUndefined();
+      // Another request is another lock.
+      expect(typeof (await two.lock(nextRequestId(), 10_000))).toBe('string');
+      await two.unlock(id, 'not-the-token');
+      expect(await two.lock(id, 10_000)).toBeUndefined();
+      await one.unlock(id, token!);
+      const next = await two.lock(id, 10_000);
+      expect(typeof next).toBe('string');
+      expect(next).not.toBe(token);
+    });
+
+    it('frees a lock whose holder never released it after its ttl', async () => {
+      const [one, two] = [locking(), locking()];
+      const id = nextRequestId();
+      const stale = await one.lock(id, 150);
+      expect(await two.lock(id, 150)).toBeUndefined();
+      await tick(250);
+      const fresh = await two.lock(id, 10_000);
+      expect(typeof fresh).toBe('string');
+      // The late holder cannot release the lock it lost.
+      await one.unlock(id, stale!);
+      expect(await one.lock(id, 10_000)).toBeUndefined();
+    });
+
+    it('lets a handler on one instance never see a verdict another instance then overrides', async () => {
+      const store = create();
+      const id = nextRequestId();
+      const routers = [createWebhooks({ state: { store } }), createWebhooks({ state: { store } })];
+      const seen: [string, string | undefined][] = [];
+      let running = 0;
+      let overlap = false;
+      for (const router of routers) {
+        router.on('*', async (event, { transition }) => {
+          running += 1;
+          if (running > 1) overlap = true;
+          await tick(20);
+          seen.push([event.status, transition]);
+          running -= 1;
+        });
+      }
+      // An older and a newer notification of one request, on two instances at once.
+      await Promise.all([
+        routers[0]!.receive(notification(id, 'VIDEOREVIEW', 2)),
+        routers[1]!.receive(notification(id, 'ENROLLREADY', 3)),
+      ]);
+      expect(overlap).toBe(false);
+      expect((await store.get(id))?.status).toBe('ENROLLREADY');
+      // Whichever ran first, every verdict a handler saw is the one the store kept.
+      const applied = seen
+        .filter(([, transition]) => transition === 'apply')
+        .map(([status]) => status);
+      expect(applied.at(-1)).toBe('ENROLLREADY');
     });
   });
 }

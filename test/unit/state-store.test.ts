@@ -231,3 +231,76 @@ describe('createWebhooks: a failing state store', () => {
     expect(compareAndSet).toHaveBeenCalledTimes(32);
   });
 });
+
+/** Stores sharing one memory store and one lock table, as instances share a database. */
+function createLockingStores(): () => StateStore {
+  const shared = createMemoryStateStore();
+  const locks = new Map<number, { token: string; until: number }>();
+  let tokens = 0;
+  return () => ({
+    get: (requestId) => shared.get(requestId),
+    compareAndSet: (requestId, expected, next) => shared.compareAndSet(requestId, expected, next),
+    async lock(requestId, ttlMs) {
+      const held = locks.get(requestId);
+      if (held !== undefined && held.until > Date.now()) return undefined;
+      tokens += 1;
+      const token = `t${tokens}`;
+      locks.set(requestId, { token, until: Date.now() + ttlMs });
+      return token;
+    },
+    async unlock(requestId, token) {
+      if (locks.get(requestId)?.token === token) locks.delete(requestId);
+    },
+  });
+}
+
+describeStateStoreContract('a state store that locks requests', createLockingStores(), {
+  numRuns: 100,
+  locks: true,
+});
+
+describe('createWebhooks: a state store that locks requests', () => {
+  it('refuses with InFlightError a notification whose request another instance holds too long', async () => {
+    const create = createLockingStores();
+    const store = create();
+    const id = nextRequestId();
+    const token = await store.lock!(id, 10_000);
+    const webhooks = createWebhooks({ state: { store: create() }, handlerTimeoutMs: 100 });
+    const handler = vi.fn();
+    webhooks.on('*', handler);
+    await expect(webhooks.receive(notification(id, 'VIDEOREVIEW', 2))).rejects.toMatchObject({
+      code: 'in_flight',
+    });
+    expect(handler).not.toHaveBeenCalled();
+    await store.unlock!(id, token!);
+    expect(await webhooks.receive(notification(id, 'VIDEOREVIEW', 2))).toMatchObject({
+      transition: 'apply',
+    });
+  });
+
+  it('releases the lock after a handler failure', async () => {
+    const create = createLockingStores();
+    const webhooks = createWebhooks({ state: { store: create() } });
+    webhooks.on('*', () => {
+      throw new Error('handler failure');
+    });
+    const id = nextRequestId();
+    await expect(webhooks.receive(notification(id, 'VIDEOREVIEW', 2))).rejects.toMatchObject({
+      code: 'handler_failed',
+    });
+    expect(typeof (await create().lock!(id, 1_000))).toBe('string');
+  });
+
+  it('answers 503 when taking the lock fails', async () => {
+    const store = {
+      ...createLockingStores()(),
+      lock: async () => Promise.reject(new Error('down')),
+    };
+    const webhooks = createWebhooks({ state: { store } });
+    await expect(
+      webhooks.receive(notification(nextRequestId(), 'VIDEOREVIEW', 2)),
+    ).rejects.toMatchObject({
+      code: 'store_unavailable',
+    });
+  });
+});
