@@ -9,6 +9,7 @@ import {
   internalErrorResponse,
   type WebhookReceiver,
 } from '../http/handle.js';
+import { callSafely } from '../safe-call.js';
 
 export type { AuthOptions, BasicCredentials } from '../http/auth.js';
 export type { AdapterOptions, WebhookReceiver } from '../http/handle.js';
@@ -31,6 +32,24 @@ export interface FetchHandlerOptions extends AdapterOptions {
    */
   getClientIp?:
     | ((request: Request, ...rest: unknown[]) => string | undefined | Promise<string | undefined>)
+    | undefined;
+  /**
+   * With the durable inbox, keeps the work after the answer alive on runtimes that stop a
+   * request's work once it is answered (Cloudflare Workers, Vercel): called with a promise
+   * that settles once this process has handled the notifications due (the one just recorded
+   * included), the request, and whatever else the runtime passed to the handler. Use it with
+   * `inbox: { worker: false }`, so that nothing runs outside a request.
+   *
+   * @example
+   * ```ts
+   * // Cloudflare Workers: fetch(request, env, ctx)
+   * waitUntil: (promise, _request, _env, ctx) => (ctx as ExecutionContext).waitUntil(promise)
+   * // Vercel: import { waitUntil } from '@vercel/functions'
+   * waitUntil: (promise) => waitUntil(promise)
+   * ```
+   */
+  waitUntil?:
+    | ((promise: Promise<unknown>, request: Request, ...rest: unknown[]) => void)
     | undefined;
 }
 
@@ -109,6 +128,10 @@ export function createFetchHandler(
   if (getClientIp !== undefined && typeof getClientIp !== 'function') {
     throw new InvalidOptionsError('getClientIp must be a function');
   }
+  const { waitUntil } = options;
+  if (waitUntil !== undefined && typeof waitUntil !== 'function') {
+    throw new InvalidOptionsError('waitUntil must be a function');
+  }
   const answer = async (request: Request, rest: unknown[]): Promise<Response> => {
     const url = new URL(request.url);
     const adapted: AdapterRequest = {
@@ -122,6 +145,10 @@ export function createFetchHandler(
     const response = await handle(adapted);
     if (!response) {
       return new Response(null, { status: 400, headers: { connection: 'close' } });
+    }
+    if (waitUntil !== undefined && response.after !== undefined) {
+      const after = response.after().catch(() => {});
+      callSafely(waitUntil, after, request, ...rest);
     }
     return toResponse(response, request.method === 'HEAD');
   };

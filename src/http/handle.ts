@@ -77,6 +77,11 @@ export interface AdapterResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body: string;
+  /**
+   * With the inbox: the work to keep alive after the answer (the inbox handling what is due),
+   * for runtimes that stop a request's work once it is answered.
+   */
+  readonly after?: (() => Promise<void>) | undefined;
 }
 
 /** Headers never passed on to handlers: they carry credentials. */
@@ -207,7 +212,8 @@ export function createRequestHandler(
     try {
       const headers = normalizeHeaders(request.headerEntries(), PRIVATE_HEADERS, auth.secrets);
       const result = await webhooks.receive(body, { headers, clientIp });
-      return result.duplicate ? OK_DUPLICATE : result.queued ? OK_QUEUED : OK;
+      const response = result.duplicate ? OK_DUPLICATE : result.queued ? OK_QUEUED : OK;
+      return result.handled === undefined ? response : { ...response, after: result.handled };
     } catch (error) {
       return fail(isWebhookError(error) ? error : new HandlerError(error));
     }

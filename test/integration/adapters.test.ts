@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AdapterOptions } from '../../src/http/handle.js';
 import {
+  createMemoryInbox,
   createWebhooks,
   type HandlerContext,
   parseWebhook,
@@ -715,6 +716,41 @@ describeMatrix('adapters: one behaviour', (setup) => {
       const seen = JSON.stringify(recorder.calls[0]!.context.headers);
       expect(seen).not.toContain('pw-SECRET');
       expect(seen).not.toContain(authorization.slice('Basic '.length));
+    });
+  });
+
+  describe('with the durable inbox', () => {
+    it('answers 200 queued once recorded, a redelivery as a duplicate, and keeps invalid bodies', async () => {
+      const store = createMemoryInbox();
+      const webhooks = createWebhooks({ inbox: { store, worker: false } });
+      const handled: string[] = [];
+      webhooks.on('*', (event) => void handled.push(event.status));
+      setup.use(webhooks);
+      const first = await post(setup, REVIEW);
+      expect(first.status).toBe(200);
+      expect(first.json).toEqual({ ok: true, queued: true });
+      expectOk(await post(setup, REVIEW), true);
+      const invalid = await post(setup, '{"requestId":1}', {
+        headers: { 'content-type': 'application/x-unknown' },
+      });
+      expectError(invalid, 422, 'invalid_payload');
+      expect((await store.stats()).invalid).toBe(1);
+      await webhooks.inbox.drain();
+      expect(handled).toEqual(['VIDEOREVIEW']);
+    });
+
+    it('answers 503 with Retry-After when the inbox cannot record', async () => {
+      const store = createMemoryInbox();
+      const webhooks = createWebhooks({
+        inbox: {
+          store: { ...store, add: () => Promise.reject(new Error('disk full')) },
+          worker: false,
+        },
+      });
+      setup.use(webhooks);
+      const answer = await post(setup, REVIEW);
+      expectError(answer, 503, 'store_unavailable');
+      expect(answer.headers.get('retry-after')).toMatch(/^\d+$/);
     });
   });
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createFetchHandler, type FetchHandlerOptions } from '../../src/adapters/fetch.js';
 import {
+  createMemoryInbox,
   createWebhooks,
   type HandlerContext,
   InvalidOptionsError,
@@ -111,5 +112,46 @@ describe('createFetchHandler specifics', () => {
     expect(response.status).toBe(400);
     expect(response.headers.get('connection')).toBe('close');
     expect(errors).toHaveLength(0);
+  });
+});
+
+describe('createFetchHandler with the durable inbox', () => {
+  it('answers queued, and hands waitUntil the work that handles the notification', async () => {
+    const webhooks = createWebhooks({ inbox: { store: createMemoryInbox(), worker: false } });
+    const handled: string[] = [];
+    webhooks.on('*', (event) => void handled.push(event.status));
+    const kept: Promise<unknown>[] = [];
+    const context = { waitUntil: (promise: Promise<unknown>) => kept.push(promise) };
+    const handler = createFetchHandler(webhooks, {
+      waitUntil: (promise, _request, _env, ctx) => (ctx as typeof context).waitUntil(promise),
+    });
+    const response = await handler(post(), {}, context);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true, queued: true });
+    expect(kept).toHaveLength(1);
+    await Promise.all(kept);
+    expect(handled).toEqual(['VIDEOREVIEW']);
+    expect((await webhooks.inbox.stats()).done).toBe(1);
+    // A duplicate is answered as such, and waitUntil still gets the inbox's work.
+    const again = await handler(post(), {}, context);
+    expect(await again.json()).toEqual({ ok: true, duplicate: true });
+    await Promise.all(kept);
+    expect(handled).toEqual(['VIDEOREVIEW']);
+  });
+
+  it('answers as usual when waitUntil throws', async () => {
+    const webhooks = createWebhooks({ inbox: { store: createMemoryInbox(), worker: false } });
+    const handler = createFetchHandler(webhooks, {
+      waitUntil: () => {
+        throw new Error('no context');
+      },
+    });
+    expect((await handler(post())).status).toBe(200);
+  });
+
+  it('refuses a waitUntil that is not a function', () => {
+    expect(() => createFetchHandler(createWebhooks(), { waitUntil: 'ctx' as never })).toThrow(
+      InvalidOptionsError,
+    );
   });
 });
