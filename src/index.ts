@@ -43,6 +43,7 @@ export type { InboxOptions } from './inbox/options.js';
 export type { TransitionVerdict } from './lifecycle/classify.js';
 export { classifyTransition } from './lifecycle/classify.js';
 export { canTransition, isTerminalStatus, nextStatuses, TRANSITIONS } from './lifecycle/graph.js';
+export type { Logger } from './observe/logger.js';
 export type { Certificate, WebhookEvent } from './payload/event.js';
 export type { ParseOptions, SafeParseResult, WebhookBody } from './payload/parse.js';
 export { parseWebhook, safeParseWebhook } from './payload/parse.js';

@@ -139,7 +139,8 @@ export async function listen(
       path,
       maxBodyBytes,
       onError: report,
-      ...(values.token === undefined ? {} : { auth: { token: values.token } }),
+      // A receiver for trying things out, on 127.0.0.1 by default: open unless --token is given.
+      auth: values.token === undefined ? false : { token: values.token },
     },
   );
 

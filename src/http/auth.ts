@@ -80,6 +80,8 @@ export interface AuthOptions {
 
 /** Checked and parsed {@link AuthOptions}. */
 export interface ResolvedAuth {
+  /** Whether nothing is checked though `auth` was not `false`: anyone may deliver. */
+  readonly open: boolean;
   readonly tokens: readonly Uint8Array[];
   /**
    * Every form in which a configured secret can appear in a header (tokens raw and
@@ -144,7 +146,8 @@ function secretForms(tokens: readonly string[], basic: readonly BasicCredentials
  * @internal
  */
 export function resolveAuth(options: AuthOptions | false | undefined): ResolvedAuth {
-  if (options === false || options === undefined) return resolveAuth({});
+  if (options === false) return { ...resolveAuth({}), open: false };
+  if (options === undefined) return resolveAuth({});
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidOptionsError('auth must be an object (or false for no authentication)');
   }
@@ -184,7 +187,9 @@ export function resolveAuth(options: AuthOptions | false | undefined): ResolvedA
   if (typeof tokenParam !== 'string' || tokenParam === '') {
     throw new InvalidOptionsError('auth.tokenParam must be a non-empty string');
   }
+  const allowIps = options.allowIps === undefined ? undefined : parseAllowIps(options.allowIps);
   return {
+    open: tokens.length === 0 && basic.length === 0 && allowIps === undefined,
     tokens,
     secrets: secretForms(given as string[], list(options.basic)),
     tokenParam,
@@ -193,7 +198,7 @@ export function resolveAuth(options: AuthOptions | false | undefined): ResolvedA
       basic.length > 0
         ? `Basic realm="${realm.replace(/["\\]/g, '')}", charset="UTF-8"`
         : undefined,
-    allowIps: options.allowIps === undefined ? undefined : parseAllowIps(options.allowIps),
+    allowIps,
     trustProxy: compileTrustProxy(options.trustProxy),
   };
 }

@@ -7,6 +7,7 @@ import {
   MethodNotAllowedError,
   type WebhookError,
 } from '../errors.js';
+import { type Logger, logFailure, resolveLogger } from '../observe/logger.js';
 import { positiveInteger } from '../options.js';
 import type { WebhookEvent } from '../payload/event.js';
 import type { WebhookBody } from '../payload/parse.js';
@@ -37,6 +38,16 @@ export interface AdapterOptions {
    * it is not awaited.
    */
   onError?: ((error: WebhookError, event?: WebhookEvent) => void) | undefined;
+  /**
+   * Where to write the requests the adapter refuses before they reach the router (401, 403,
+   * 405, 413, a body that could not be read), one line each at `warn` (`error` for a failure
+   * here), with the status, code, method and client address; never the URL, a header or a
+   * credential. Deliveries themselves are logged by `createWebhooks({ logger })`. Also where
+   * the warning about an endpoint without authentication goes.
+   *
+   * @default undefined (silent, but for that warning, then written with `console.warn`)
+   */
+  logger?: Logger | undefined;
 }
 
 /** The part of `Webhooks` an adapter needs: anything with a compatible `receive`. */
@@ -180,14 +191,30 @@ export function createRequestHandler(
     throw new InvalidOptionsError('onError must be a function');
   }
 
+  const logger = resolveLogger(options.logger);
+  if (auth.open) warnOpenEndpoint(logger);
+
   const fail = (error: WebhookError, event?: WebhookEvent): AdapterResponse => {
     if (event === undefined) callSafely(onError, error);
     else callSafely(onError, error, event);
     return errorResponse(error, auth.challenge);
   };
+  /** A refusal before the router: logged here, since the router never sees it. */
+  const refuse = (error: WebhookError, request: AdapterRequest, clientIp?: string) => {
+    if (logger !== undefined) {
+      logFailure(
+        logger,
+        error,
+        { method: request.method, clientIp: clientIp ?? request.socketAddress },
+        'uanataca webhook request refused',
+      );
+    }
+    return fail(error);
+  };
 
   const answer = async (request: AdapterRequest): Promise<AdapterResponse | undefined> => {
-    if (request.method !== 'POST') return fail(new MethodNotAllowedError(request.method));
+    if (request.method !== 'POST')
+      return refuse(new MethodNotAllowedError(request.method), request);
     let clientIp: string | undefined;
     let body: WebhookBody;
     try {
@@ -205,8 +232,10 @@ export function createRequestHandler(
       body = await request.readBody(limit);
     } catch (error) {
       if (error instanceof ClientGoneError) return undefined;
-      return fail(
+      return refuse(
         isWebhookError(error) ? error : new HandlerError(error, 'Reading the request failed'),
+        request,
+        clientIp,
       );
     }
     try {
@@ -228,6 +257,22 @@ export function createRequestHandler(
       return internalErrorResponse();
     }
   };
+}
+
+let warnedOpen = false;
+
+/**
+ * Says once per process that an adapter accepts deliveries from anyone: no `auth`, or one
+ * that checks nothing, without the explicit `auth: false`.
+ */
+function warnOpenEndpoint(logger: Logger | undefined): void {
+  if (warnedOpen) return;
+  warnedOpen = true;
+  const message =
+    'uanataca-webhooks: this endpoint accepts notifications from anyone, since the provider signs nothing. Configure auth (a token, Basic credentials or an IP allow-list), or pass auth: false to say it is on purpose.';
+  if (logger !== undefined)
+    callSafely((text: string) => logger.warn({ auth: 'none' }, text), message);
+  else callSafely(console.warn, message);
 }
 
 /**

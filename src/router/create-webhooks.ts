@@ -1,6 +1,7 @@
 import type { InboxControl } from '../inbox/control.js';
 import type { InboxStore } from '../inbox/inbox-store.js';
 import type { InboxOptions } from '../inbox/options.js';
+import { OBSERVERS } from '../observe/observer.js';
 import type { WebhookBody } from '../payload/parse.js';
 import type { ReceiveContext } from './context.js';
 import type { EventFor, WebhookName } from './names.js';
@@ -115,9 +116,9 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
   const registry = createHandlerRegistry();
   const router = createRouterState(settings, registry);
   const { inbox } = router;
-  return {
+  const webhooks = {
     on: registry.on,
-    receive: (body, context) => receive(router, body, context),
+    receive: (body: WebhookBody, context?: ReceiveContext) => receive(router, body, context),
     inbox: inbox && {
       ...inbox.control,
       store: inbox.store,
@@ -126,4 +127,8 @@ export function createWebhooks(options: WebhooksOptions = {}): Webhooks {
       drain: inbox.worker.drain,
     },
   };
+  // Where `instrumentWebhooks` installs its observer; hidden, so that spreading or logging the
+  // router shows only its API.
+  Object.defineProperty(webhooks, OBSERVERS, { value: router.observers });
+  return webhooks;
 }

@@ -2,6 +2,7 @@ import { type DedupeStore, isDedupeStore } from '../dedupe/dedupe-store.js';
 import { createMemoryDedupeStore } from '../dedupe/memory-dedupe-store.js';
 import { InvalidOptionsError, type WebhookError } from '../errors.js';
 import { type InboxOptions, type InboxSettings, resolveInbox } from '../inbox/options.js';
+import { type Logger, resolveLogger } from '../observe/logger.js';
 import { positiveInteger } from '../options.js';
 import type { WebhookEvent } from '../payload/event.js';
 import type { ParseOptions } from '../payload/parse.js';
@@ -123,6 +124,21 @@ export interface WebhooksOptions {
    */
   storeTimeoutMs?: number | undefined;
   /**
+   * Where to write one line per delivery (and per attempt of the inbox): `info` when it was
+   * handled (or a duplicate, or queued), `warn` when the sender got it wrong (400, 409, 422),
+   * `error` when it failed here (500, 503, with the cause). Each line has the notification's
+   * key, request id, event type and status, the verdict, the outcome and the duration; never
+   * a body, a header or a credential. Any pino-style logger (`info(fields, message)`), or
+   * `console`.
+   *
+   * @default undefined (silent)
+   * @example
+   * ```ts
+   * createWebhooks({ logger: pino() })
+   * ```
+   */
+  logger?: Logger | undefined;
+  /**
    * Called with every error `receive` rejects with, and the event when it was parsed
    * (invalid bodies have none), and with errors found after a delivery was answered (the
    * bookkeeping of handlers that outlived `handlerTimeoutMs`). Use it to log; it is not
@@ -152,6 +168,7 @@ export interface StateSettings {
 /** {@link WebhooksOptions}, checked and with their defaults. */
 export interface RouterSettings {
   readonly parse: ParseOptions;
+  readonly logger: Logger | undefined;
   readonly inbox: InboxSettings | undefined;
   readonly dedupe: DedupeSettings | undefined;
   readonly state: StateSettings | undefined;
@@ -228,6 +245,7 @@ export function resolveOptions(options: WebhooksOptions): RouterSettings {
   }
   return {
     parse: { timeZone },
+    logger: resolveLogger(options.logger),
     inbox,
     dedupe: inbox === undefined ? resolveDedupe(options.dedupe) : undefined,
     state: resolveState(options.state),

@@ -6,6 +6,8 @@ import type { InboxEntry, InboxStore } from '../inbox/inbox-store.js';
 import { recordInInbox } from '../inbox/record.js';
 import { createInboxWorker, type InboxWorker } from '../inbox/worker.js';
 import { classifyTransition, type TransitionVerdict } from '../lifecycle/classify.js';
+import { createLoggingObserver } from '../observe/logger.js';
+import { beginTrace, type DeliveryTrace, type Observer } from '../observe/observer.js';
 import type { WebhookEvent } from '../payload/event.js';
 import { type SafeParseResult, safeParseWebhook, type WebhookBody } from '../payload/parse.js';
 import { callSafely } from '../safe-call.js';
@@ -71,6 +73,8 @@ interface Delivery {
   outlived: boolean;
   /** The inbox entry the delivery comes from, when it does. */
   readonly entry: InboxEntry | undefined;
+  /** The delivery as observers follow it, when any is installed. */
+  readonly trace: DeliveryTrace | undefined;
 }
 
 /**
@@ -81,6 +85,8 @@ interface Delivery {
  */
 export interface RouterState {
   readonly settings: RouterSettings;
+  /** Who follows deliveries (logging, tracing); empty unless installed. */
+  readonly observers: Observer[];
   /** The durable inbox, with the inbox option. */
   readonly inbox: RouterInbox | undefined;
   readonly registry: HandlerRegistry;
@@ -108,6 +114,7 @@ export function createRouterState(
   let inbox: RouterInbox | undefined;
   const router: RouterState = {
     settings,
+    observers: settings.logger === undefined ? [] : [createLoggingObserver(settings.logger)],
     get inbox() {
       return inbox;
     },
@@ -148,27 +155,52 @@ export async function receive(
   source: ReceiveContext | undefined,
 ): Promise<ReceiveResult> {
   const receivedAt = new Date();
-  const parsed = safeParseWebhook(body, router.settings.parse);
-  if (router.inbox !== undefined) return enqueue(router, router.inbox, body, parsed, receivedAt);
-  if (!parsed.success) throw report(router, parsed.error);
-  const event = parsed.data;
-  const requestId = router.tracking === undefined ? undefined : event.requestId;
-  const delivery: Delivery = {
-    event,
-    receivedAt,
-    source,
-    requestId,
-    token: undefined,
-    outlived: false,
-    entry: undefined,
-  };
+  const trace = beginTrace(router.observers, 'receive', undefined);
+  let event: WebhookEvent | undefined;
   try {
-    return requestId === undefined
-      ? await claimAndHandle(router, delivery)
-      : await handleInTurn(router, delivery, requestId);
+    const parsed = parse(router, body, trace);
+    if (router.inbox !== undefined) {
+      const result = await enqueue(router, router.inbox, body, parsed, receivedAt, trace);
+      trace?.end({ result, error: undefined });
+      return result;
+    }
+    if (!parsed.success) throw parsed.error;
+    event = parsed.data;
+    const requestId = router.tracking === undefined ? undefined : event.requestId;
+    const delivery: Delivery = {
+      event,
+      receivedAt,
+      source,
+      requestId,
+      token: undefined,
+      outlived: false,
+      entry: undefined,
+      trace,
+    };
+    const result =
+      requestId === undefined
+        ? await claimAndHandle(router, delivery)
+        : await handleInTurn(router, delivery, requestId);
+    trace?.end({ result, error: undefined });
+    return result;
   } catch (error) {
-    throw report(router, error, event);
+    const reported = report(router, error, event);
+    trace?.end({ result: undefined, error: reported });
+    throw reported;
   }
+}
+
+/** Parses a body, as a step of `trace`. */
+function parse(
+  router: RouterState,
+  body: WebhookBody,
+  trace: DeliveryTrace | undefined,
+): SafeParseResult {
+  const end = trace?.step('parse');
+  const parsed = safeParseWebhook(body, router.settings.parse);
+  end?.(parsed.success ? undefined : parsed.error);
+  if (parsed.success) trace?.parsed(parsed.data);
+  return parsed;
 }
 
 /**
@@ -181,51 +213,59 @@ async function enqueue(
   body: WebhookBody,
   parsed: SafeParseResult,
   receivedAt: Date,
+  trace: DeliveryTrace | undefined,
 ): Promise<ReceiveResult> {
   const timeoutMs = router.settings.storeTimeoutMs;
-  if (!parsed.success) {
-    if (isWebhookError(parsed.error, 'invalid_payload')) {
-      try {
-        await recordInInbox(inbox.store, body, parsed, receivedAt, timeoutMs);
-      } catch (error) {
-        throw report(router, error);
-      }
+  const record = async (
+    what: { readonly event: WebhookEvent } | { readonly error: WebhookError },
+  ) => {
+    const end = trace?.step('inbox.record');
+    try {
+      const recorded = await recordInInbox(inbox.store, body, what, receivedAt, timeoutMs);
+      end?.();
+      return recorded;
+    } catch (error) {
+      end?.(error);
+      throw error;
     }
-    throw report(router, parsed.error);
+  };
+  if (!parsed.success) {
+    if (isWebhookError(parsed.error, 'invalid_payload')) await record(parsed);
+    throw parsed.error;
   }
   const event = parsed.data;
-  let duplicate: boolean;
-  try {
-    ({ duplicate } = await recordInInbox(inbox.store, body, { event }, receivedAt, timeoutMs));
-  } catch (error) {
-    throw report(router, error, event);
-  }
+  const { duplicate } = await record({ event });
   if (!duplicate) inbox.worker.wake();
   return { event, duplicate, queued: true, handled: inbox.worker.drain };
 }
 
 /** Runs the handlers of an inbox entry: rejects when the attempt failed. */
 async function handleEntry(router: RouterState, entry: InboxEntry): Promise<void> {
-  const parsed = safeParseWebhook(entry.body, router.settings.parse);
-  if (!parsed.success) throw report(router, parsed.error);
-  const event = parsed.data;
-  const delivery: Delivery = {
-    event,
-    receivedAt: entry.receivedAt,
-    source: undefined,
-    requestId: router.tracking === undefined ? undefined : event.requestId,
-    token: undefined,
-    outlived: false,
-    entry,
-  };
+  const trace = beginTrace(router.observers, 'process', entry);
+  let event: WebhookEvent | undefined;
   try {
-    await handle(router, delivery);
+    const parsed = parse(router, entry.body, trace);
+    if (!parsed.success) throw parsed.error;
+    event = parsed.data;
+    const result = await handle(router, {
+      event,
+      receivedAt: entry.receivedAt,
+      source: undefined,
+      requestId: router.tracking === undefined ? undefined : event.requestId,
+      token: undefined,
+      outlived: false,
+      entry,
+      trace,
+    });
+    trace?.end({ result, error: undefined });
   } catch (error) {
-    throw report(router, error, event);
+    const reported = report(router, error, event);
+    trace?.end({ result: undefined, error: reported });
+    throw reported;
   }
 }
 
-/** Hands `error` to `onError`, as a `WebhookError`, and returns it. */
+/** Hands `error` to `onError`, as a `WebhookError`, with the event once parsed, and returns it. */
 function report(router: RouterState, error: unknown, event?: WebhookEvent): WebhookError {
   const reported = isWebhookError(error) ? error : new HandlerError(error);
   const { onError } = router.settings;
@@ -286,16 +326,16 @@ async function handleLocked(
   // Held through the handlers and the state's write, and no longer: a lock left by a
   // crashed instance frees itself.
   const ttlMs = settings.handlerTimeoutMs + 4 * settings.storeTimeoutMs;
-  let token = await tracking.lock(requestId, ttlMs);
+  let token = await tracking.lock(requestId, ttlMs, delivery.trace);
   while (token === undefined) {
     if (Date.now() + LOCK_POLL_MS > waitUntil) throw busyRequest();
     await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
-    token = await tracking.lock(requestId, ttlMs);
+    token = await tracking.lock(requestId, ttlMs, delivery.trace);
   }
   try {
     return await claimAndHandle(router, delivery);
   } finally {
-    await tracking.unlock(requestId, token);
+    await tracking.unlock(requestId, token, delivery.trace);
   }
 }
 
@@ -304,7 +344,7 @@ async function claimAndHandle(router: RouterState, delivery: Delivery): Promise<
   const { dedupe } = router;
   const { event } = delivery;
   if (dedupe !== undefined) {
-    const claim = await dedupe.claim(event.idempotencyKey);
+    const claim = await dedupe.claim(event.idempotencyKey, delivery.trace);
     if (claim === 'done') return { event, duplicate: true };
     if (claim === 'in_flight') throw new InFlightError();
     delivery.token = claim;
@@ -313,7 +353,7 @@ async function claimAndHandle(router: RouterState, delivery: Delivery): Promise<
     return await handle(router, delivery);
   } catch (error) {
     if (delivery.token !== undefined && !delivery.outlived) {
-      await dedupe?.release(event.idempotencyKey, delivery.token);
+      await dedupe?.release(event.idempotencyKey, delivery.token, delivery.trace);
     }
     throw error;
   }
@@ -326,7 +366,7 @@ async function handle(router: RouterState, delivery: Delivery): Promise<ReceiveR
   let previous: RequestState | undefined;
   let transition: TransitionVerdict | undefined;
   if (tracking !== undefined && requestId !== undefined) {
-    previous = await tracking.read(requestId);
+    previous = await tracking.read(requestId, delivery.trace);
     transition = classifyTransition(previous, event);
     if (tracking.skip.has(transition)) {
       await markDone(router, delivery);
@@ -341,7 +381,7 @@ async function handle(router: RouterState, delivery: Delivery): Promise<ReceiveR
     previous,
     delivery.entry,
   );
-  const handlers = registry.run(event, context);
+  const handlers = registry.run(event, context, delivery.trace);
   await awaitHandlers(router, delivery, handlers, () =>
     complete(router, delivery, previous, transition),
   );
@@ -390,13 +430,13 @@ async function complete(
   const { event, requestId } = delivery;
   if (transition === 'apply' && router.tracking !== undefined && requestId !== undefined) {
     const next = Object.freeze({ status: event.status, occurredAt: event.occurredAt });
-    await router.tracking.apply(requestId, previous, next);
+    await router.tracking.apply(requestId, previous, next, delivery.trace);
   }
   await markDone(router, delivery);
 }
 
 async function markDone(router: RouterState, delivery: Delivery): Promise<void> {
   if (router.dedupe !== undefined && delivery.token !== undefined) {
-    await router.dedupe.markDone(delivery.event.idempotencyKey, delivery.token);
+    await router.dedupe.markDone(delivery.event.idempotencyKey, delivery.token, delivery.trace);
   }
 }

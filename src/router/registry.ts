@@ -1,4 +1,5 @@
 import { excerpt, HandlerError, InvalidOptionsError } from '../errors.js';
+import type { DeliveryTrace } from '../observe/observer.js';
 import type { WebhookEvent } from '../payload/event.js';
 import type { HandlerContext } from './context.js';
 import { type EventFor, kindOfName, type NameKind, type WebhookName } from './names.js';
@@ -27,7 +28,7 @@ export interface HandlerRegistry {
    * Runs the handlers `event` matches, one after another in registration order, each awaited
    * when it returns a promise; rejects with `HandlerError` at the first failure.
    */
-  run(event: WebhookEvent, context: HandlerContext): Promise<void>;
+  run(event: WebhookEvent, context: HandlerContext, trace?: DeliveryTrace): Promise<void>;
 }
 
 /** A handler as registered by one call of `on`. */
@@ -109,21 +110,33 @@ export function createHandlerRegistry(): HandlerRegistry {
       };
     },
 
-    async run(event, context) {
+    async run(event, context, trace) {
       const list = matching(event);
       // A function registered under several names, matched through more than one, runs once.
       const ran = list.length > 1 ? new Set<WebhookHandler>() : undefined;
-      for (const { active, handler } of list) {
-        if (!active || ran?.has(handler)) continue;
-        ran?.add(handler);
-        try {
-          const result = handler(event, context);
-          // Synchronous handlers cost no turn of the event loop.
-          if (isThenable(result)) await result;
-        } catch (cause) {
-          throw new HandlerError(cause);
+      const end = trace?.step('handlers');
+      let index = 0;
+      try {
+        for (const { active, handler } of list) {
+          if (!active || ran?.has(handler)) continue;
+          ran?.add(handler);
+          try {
+            // Synchronous handlers cost no turn of the event loop.
+            const result =
+              trace === undefined
+                ? handler(event, context)
+                : trace.runHandler(index, () => handler(event, context));
+            if (isThenable(result)) await result;
+          } catch (cause) {
+            throw new HandlerError(cause);
+          }
+          index += 1;
         }
+      } catch (error) {
+        end?.(error);
+        throw error;
       }
+      end?.();
     },
   };
 }

@@ -2,32 +2,56 @@ import { TimeoutError, withDeadline } from '../deadline.js';
 import type { ClaimResult } from '../dedupe/dedupe-store.js';
 import { StoreUnavailableError } from '../errors.js';
 import { classifyTransition } from '../lifecycle/classify.js';
+import type { DeliveryTrace, StepName } from '../observe/observer.js';
 import type { RequestState } from '../state/state-store.js';
 import type { DedupeSettings, StateSettings } from './options.js';
 
+/** One store operation: what it is called in errors, and its step in a trace. */
+interface Operation {
+  readonly what: string;
+  readonly step: StepName;
+}
+
+const OPERATIONS = {
+  claim: { what: 'DedupeStore.claim', step: 'dedupe.claim' },
+  markDone: { what: 'DedupeStore.markDone', step: 'dedupe.markDone' },
+  release: { what: 'DedupeStore.release', step: 'dedupe.release' },
+  get: { what: 'StateStore.get', step: 'state.read' },
+  compareAndSet: { what: 'StateStore.compareAndSet', step: 'state.write' },
+  lock: { what: 'StateStore.lock', step: 'state.lock' },
+  unlock: { what: 'StateStore.unlock', step: 'state.lock' },
+} as const satisfies Record<string, Operation>;
+
 /**
  * Runs one store operation within `timeoutMs`, turning whatever goes wrong (a rejection, a
- * throw, no answer in time, an answer `check` refuses) into `StoreUnavailableError`.
+ * throw, no answer in time, an answer `check` refuses) into `StoreUnavailableError`, and
+ * shows it as a step of `trace`.
  */
 async function storeCall<T>(
-  what: string,
+  operation: Operation,
   timeoutMs: number,
-  operation: () => unknown,
+  run: () => unknown,
   check: (value: unknown) => T,
+  trace: DeliveryTrace | undefined,
 ): Promise<T> {
+  const end = trace?.step(operation.step);
   try {
     const value = await withDeadline(
-      operation(),
+      run(),
       timeoutMs,
-      () => new TimeoutError(what, timeoutMs),
+      () => new TimeoutError(operation.what, timeoutMs),
     );
-    return check(value);
+    const checked = check(value);
+    end?.();
+    return checked;
   } catch (cause) {
-    throw cause instanceof StoreUnavailableError ? cause : new StoreUnavailableError(cause);
+    const error = cause instanceof StoreUnavailableError ? cause : new StoreUnavailableError(cause);
+    end?.(error);
+    throw error;
   }
 }
 
-const anything = (value: unknown): unknown => value;
+const nothing = (): undefined => undefined;
 
 /**
  * The deduplication store as deliveries use it.
@@ -36,11 +60,11 @@ const anything = (value: unknown): unknown => value;
  */
 export interface Deduplication {
   /** The key's claim token, or the state that refused it; rejects with StoreUnavailableError. */
-  claim(key: string): Promise<string | 'in_flight' | 'done'>;
+  claim(key: string, trace?: DeliveryTrace): Promise<string | 'in_flight' | 'done'>;
   /** Marks the key done; rejects with StoreUnavailableError. */
-  markDone(key: string, token: string): Promise<void>;
+  markDone(key: string, token: string, trace?: DeliveryTrace): Promise<void>;
   /** Releases the claim; never rejects (the claim then expires by itself). */
-  release(key: string, token: string): Promise<void>;
+  release(key: string, token: string, trace?: DeliveryTrace): Promise<void>;
 }
 
 /** Checks what a third-party store returned, so a broken store reads as unavailable. */
@@ -56,20 +80,24 @@ function claimState(value: unknown): string | 'in_flight' | 'done' {
 export function createDeduplication(settings: DedupeSettings, timeoutMs: number): Deduplication {
   const { store, ttlMs, claimTtlMs } = settings;
   return {
-    claim: (key) =>
-      storeCall('DedupeStore.claim', timeoutMs, () => store.claim(key, claimTtlMs), claimState),
-    markDone: (key, token) =>
+    claim: (key, trace) =>
+      storeCall(OPERATIONS.claim, timeoutMs, () => store.claim(key, claimTtlMs), claimState, trace),
+    markDone: (key, token, trace) =>
       storeCall(
-        'DedupeStore.markDone',
+        OPERATIONS.markDone,
         timeoutMs,
         () => store.markDone(key, token, ttlMs),
-        () => undefined,
+        nothing,
+        trace,
       ),
-    release: (key, token) =>
-      storeCall('DedupeStore.release', timeoutMs, () => store.release(key, token), anything).then(
-        () => undefined,
-        () => undefined,
-      ),
+    release: (key, token, trace) =>
+      storeCall(
+        OPERATIONS.release,
+        timeoutMs,
+        () => store.release(key, token),
+        nothing,
+        trace,
+      ).catch(nothing),
   };
 }
 
@@ -84,21 +112,26 @@ const MAX_STATE_ATTEMPTS = 32;
 export interface Tracking {
   readonly skip: ReadonlySet<string>;
   /** The request's stored state; rejects with StoreUnavailableError. */
-  read(requestId: number): Promise<RequestState | undefined>;
+  read(requestId: number, trace?: DeliveryTrace): Promise<RequestState | undefined>;
   /**
    * Stores `next` unless the stored state moved on meanwhile to something `next` does not
    * apply to; on a conflict, reads and classifies again. Rejects with StoreUnavailableError.
    */
-  apply(requestId: number, expected: RequestState | undefined, next: RequestState): Promise<void>;
+  apply(
+    requestId: number,
+    expected: RequestState | undefined,
+    next: RequestState,
+    trace?: DeliveryTrace,
+  ): Promise<void>;
   /** Whether the store can lock a request across instances. */
   readonly locks: boolean;
   /**
    * Takes the request's lock for `ttlMs`: its token, or `undefined` while another holds it;
    * rejects with StoreUnavailableError.
    */
-  lock(requestId: number, ttlMs: number): Promise<string | undefined>;
+  lock(requestId: number, ttlMs: number, trace?: DeliveryTrace): Promise<string | undefined>;
   /** Releases the request's lock; never rejects (the lock then expires by itself). */
-  unlock(requestId: number, token: string): Promise<void>;
+  unlock(requestId: number, token: string, trace?: DeliveryTrace): Promise<void>;
 }
 
 /** Checks and copies what a third-party state store returned. */
@@ -115,6 +148,12 @@ function toRequestState(value: unknown): RequestState | undefined {
   return Object.freeze({ status, occurredAt: new Date(occurredAt.getTime()) });
 }
 
+function toToken(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  throw new TypeError('StateStore.lock resolved with neither a token nor undefined');
+}
+
 function toBoolean(value: unknown): boolean {
   if (typeof value !== 'boolean') {
     throw new TypeError('StateStore.compareAndSet resolved with a non-boolean');
@@ -125,46 +164,41 @@ function toBoolean(value: unknown): boolean {
 /** @internal */
 export function createTracking(settings: StateSettings, timeoutMs: number): Tracking {
   const { store, skip } = settings;
-  const read = (requestId: number): Promise<RequestState | undefined> =>
-    storeCall('StateStore.get', timeoutMs, () => store.get(requestId), toRequestState);
+  const read = (requestId: number, trace?: DeliveryTrace): Promise<RequestState | undefined> =>
+    storeCall(OPERATIONS.get, timeoutMs, () => store.get(requestId), toRequestState, trace);
   const { lock, unlock } = store;
   return {
     skip,
     read,
     locks: typeof lock === 'function' && typeof unlock === 'function',
-    lock: (requestId, ttlMs) =>
+    lock: (requestId, ttlMs, trace) =>
       storeCall(
-        'StateStore.lock',
+        OPERATIONS.lock,
         timeoutMs,
         () => lock?.call(store, requestId, ttlMs),
-        (value) => {
-          if (value === undefined || value === null || typeof value === 'string') {
-            return value ?? undefined;
-          }
-          throw new TypeError('StateStore.lock resolved with neither a token nor undefined');
-        },
+        toToken,
+        trace,
       ),
-    unlock: (requestId, token) =>
+    unlock: (requestId, token, trace) =>
       storeCall(
-        'StateStore.unlock',
+        OPERATIONS.unlock,
         timeoutMs,
         () => unlock?.call(store, requestId, token),
-        anything,
-      ).then(
-        () => undefined,
-        () => undefined,
-      ),
-    async apply(requestId, expected, next) {
+        nothing,
+        trace,
+      ).catch(nothing),
+    async apply(requestId, expected, next, trace) {
       let current = expected;
       for (let attempt = 0; attempt < MAX_STATE_ATTEMPTS; attempt += 1) {
         const stored = await storeCall(
-          'StateStore.compareAndSet',
+          OPERATIONS.compareAndSet,
           timeoutMs,
           () => store.compareAndSet(requestId, current, next),
           toBoolean,
+          trace,
         );
         if (stored) return;
-        current = await read(requestId);
+        current = await read(requestId, trace);
         if (classifyTransition(current, next) !== 'apply') return;
       }
       throw new StoreUnavailableError(
