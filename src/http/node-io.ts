@@ -58,6 +58,8 @@ interface ParsedRequest extends IncomingMessage {
   originalUrl?: string;
   /** Set by body-parser 1.x (Express 4) when it read the stream. */
   _body?: boolean;
+  /** The bytes as received, kept by Google Cloud Functions, Firebase, NestJS (`rawBody: true`). */
+  rawBody?: unknown;
 }
 
 /**
@@ -74,6 +76,7 @@ export async function readParsedOrNodeBody(
     {
       consumed: req._body === true || req.readableEnded,
       body: req.body,
+      rawBody: req.rawBody,
       contentType: req.headers['content-type'],
       contentLength: req.headers['content-length'],
     },

@@ -14,6 +14,11 @@ export interface ParsedBodyState {
   readonly consumed: boolean;
   /** What the parser stored, usually `req.body`. */
   readonly body: unknown;
+  /**
+   * The body's bytes as received, where the platform keeps them beside the parsed body
+   * (`req.rawBody` on Google Cloud Functions and Firebase, in NestJS with `rawBody: true`).
+   */
+  readonly rawBody?: unknown;
   /** The request's `Content-Type`. */
   readonly contentType: string | undefined;
   /** The request's `Content-Length`. */
@@ -65,6 +70,7 @@ function serializedSize(value: object): number {
 /**
  * The body a parser mounted earlier left behind, or `undefined` when the stream is still
  * unread (no parser, or one that skipped this Content-Type) and must be read by the caller.
+ * The raw bytes a platform kept (`rawBody`) are preferred to the parsed value.
  * Throws {@link PayloadTooLargeError} when what the parser read is over `limit` (a parser's
  * own limit is usually larger: 100 kB for body-parser), and `InvalidOptionsError` when the
  * stream was read but nothing was left on `body`.
@@ -73,6 +79,10 @@ function serializedSize(value: object): number {
  */
 export function takeParsedBody(state: ParsedBodyState, limit: number): WebhookBody | undefined {
   if (!state.consumed) return undefined;
+  // The bytes as sent beat anything rebuilt from a parsed value.
+  const raw = state.rawBody;
+  if (raw instanceof Uint8Array) return within(raw, raw.byteLength, limit);
+  if (typeof raw === 'string') return within(raw, utf8ByteLength(raw), limit);
   // body-parser answers `{}` for an empty body: the declared length tells them apart.
   if (state.contentLength !== undefined && /^\s*0+\s*$/.test(state.contentLength)) return '';
   const body = state.body;

@@ -10,6 +10,7 @@ import {
   type ExpressMiddleware,
 } from '../../src/adapters/express.js';
 import {
+  createMemoryInbox,
   createWebhooks,
   parseWebhook,
   type WebhookError,
@@ -322,3 +323,40 @@ describe.each([
     expect(response.type).toMatch(/^text\/html/);
   });
 });
+
+describe.each([
+  ['Express 4', express4],
+  ['Express 5', express5],
+])(
+  '%s: a platform that keeps the raw body (Google Cloud Functions, Firebase, NestJS)',
+  (_name, express) => {
+    it('reads req.rawBody, the bytes as sent, rather than the parsed body', async () => {
+      const webhooks = createWebhooks({ inbox: { store: createMemoryInbox(), worker: false } });
+      const app = express();
+      // What the Functions Framework does: parse JSON and keep the bytes on req.rawBody.
+      app.use(
+        express.json({
+          verify: (req, _res, buf) => {
+            (req as unknown as { rawBody: Buffer }).rawBody = buf;
+          },
+        }),
+      );
+      app.post('/hook', createExpressMiddleware(webhooks, { auth: false }));
+      const server = await listenOnLoopback(createServer(app));
+      try {
+        const body = `  ${REVIEW.trim()}\n`;
+        const response = await fetch(`${server.url}/hook`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
+        expect(response.status).toBe(200);
+        const [entry] = await webhooks.inbox.list();
+        expect(entry?.body).toBe(body);
+      } finally {
+        await server.close();
+      }
+    });
+  },
+);

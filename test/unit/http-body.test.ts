@@ -138,6 +138,17 @@ describe('takeParsedBody', () => {
   });
   const FORM = 'application/x-www-form-urlencoded; charset=utf-8';
 
+  it('prefers the raw bytes a platform kept to the parsed body, and measures them', () => {
+    const raw = new TextEncoder().encode('{"a": 1}');
+    expect(takeParsedBody(state({ body: { a: 1 }, rawBody: raw }), 100)).toBe(raw);
+    expect(takeParsedBody(state({ body: { a: 1 }, rawBody: '{"a":1}' }), 100)).toBe('{"a":1}');
+    expect(() => takeParsedBody(state({ body: { a: 1 }, rawBody: raw }), 4)).toThrow(
+      PayloadTooLargeError,
+    );
+    // Something else under that name is not a body: the parsed value is used.
+    expect(takeParsedBody(state({ body: { a: 1 }, rawBody: { a: 1 } }), 100)).toEqual({ a: 1 });
+  });
+
   it('leaves an unread stream to the caller', () => {
     expect(takeParsedBody(state({ consumed: false, body: { a: 1 } }), 100)).toBeUndefined();
   });
