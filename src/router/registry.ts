@@ -2,7 +2,7 @@ import { excerpt, HandlerError, InvalidOptionsError } from '../errors.js';
 import type { DeliveryTrace } from '../observe/observer.js';
 import type { WebhookEvent } from '../payload/event.js';
 import type { HandlerContext } from './context.js';
-import { type EventFor, kindOfName, type NameKind, type WebhookName } from './names.js';
+import { type EventFor, type NameKind, readName, suggestName, type WebhookName } from './names.js';
 
 /**
  * A function that handles notifications. It may be `async`; a throw or a rejection is a
@@ -80,13 +80,18 @@ export function createHandlerRegistry(): HandlerRegistry {
       }
       const kinds = new Map<string, NameKind>();
       for (const one of names) {
-        const kind = kindOfName(one);
-        if (kind === undefined) {
+        const read = readName(one);
+        if (read === undefined) {
+          const suggestion = typeof one === 'string' ? suggestName(one) : undefined;
           throw new InvalidOptionsError(
-            `Unknown webhook name ${describeName(one)}: use a documented request status, event type or '*'`,
+            `Unknown webhook name ${describeName(one)}: ${
+              suggestion === undefined
+                ? "use a documented request status, event type or '*'"
+                : `did you mean '${suggestion}'?`
+            }`,
           );
         }
-        kinds.set(one as string, kind);
+        kinds.set(read.value, read.kind);
       }
       registered += 1;
       const registration: Registration = {

@@ -100,10 +100,6 @@ describe('on: names', () => {
   it('refuses misspelt and unknown names', () => {
     // @ts-expect-error: misspelt
     webhooks.on('VIDEOREVEIW', () => {});
-    // @ts-expect-error: the provider's variant, not the normalized status
-    webhooks.on('CANCELED', () => {});
-    // @ts-expect-error: the event spells CANCELED with one L
-    webhooks.on('REQUEST_CANCELLED', () => {});
     // @ts-expect-error: a certificate status is not a name
     webhooks.on('REVOKED', () => {});
     // @ts-expect-error: lower case
@@ -120,7 +116,8 @@ describe('on: names', () => {
     expectTypeOf<'REQUEST_ENROLLED'>().toExtend<WebhookName>();
     expectTypeOf<'*'>().toExtend<WebhookName>();
     expectTypeOf<readonly ['ISSUED', 'VIDEOID_FAILED', '*']>().toExtend<WebhookName>();
-    expectTypeOf<'CANCELED'>().not.toExtend<WebhookName>();
+    expectTypeOf<'CANCELED'>().toExtend<WebhookName>();
+    expectTypeOf<'canceled'>().not.toExtend<WebhookName>();
     expectTypeOf<string>().not.toExtend<WebhookName>();
   });
 
@@ -208,5 +205,23 @@ describe('options', () => {
     // @ts-expect-error: a claimed result carries its token
     const bad: ClaimResult = { state: 'claimed' };
     return bad;
+  });
+});
+
+describe('on: the provider spelling variants', () => {
+  it('narrows a variant to the documented value it stands for', () => {
+    const webhooks = createWebhooks();
+    webhooks.on('CANCELED', (event) => {
+      expectTypeOf(event.status).toEqualTypeOf<'CANCELLED'>();
+    });
+    webhooks.on('RENOVATED', (event) => {
+      expectTypeOf(event.status).toEqualTypeOf<'RENEWED'>();
+    });
+    webhooks.on('REQUEST_CANCELLED', (event) => {
+      expectTypeOf(event.eventType).toEqualTypeOf<'REQUEST_CANCELED'>();
+    });
+    webhooks.on(['CANCELED', 'ISSUED'], (event) => {
+      expectTypeOf(event.status).toEqualTypeOf<'CANCELLED' | 'ISSUED'>();
+    });
   });
 });

@@ -27,6 +27,8 @@ const REVIEW = fixture('videoid-3-videoid-updated-review.json');
 const ENROLLED = fixture('classic-3-request-enrolled.json');
 /** Legacy VIDEOINCOMPLETE, no event type. */
 const LEGACY = fixture('legacy-videoincomplete.json');
+const REFUSED_FIXTURE = fixture('videoid-refused.json');
+const CANCELED_FIXTURE = fixture('request-canceled.json');
 /** An event type and a status the provider has not documented. */
 const UNKNOWN = JSON.stringify({
   ...json('videoid-3-videoid-updated-review.json'),
@@ -176,15 +178,49 @@ describe('on: which handlers a notification reaches', () => {
 
   it.each([
     ['a misspelt status', 'VIDEOREVEIW'],
-    ['a spelling variant', 'CANCELED'],
-    ['a lower-case name', 'issued'],
     ['a certificate status', 'REVOKED'],
     ['an empty array', []],
     ['an array with a misspelt name', ['ISSUED', 'ISUED']],
     ['a number', 42],
+    ['an unknown word', 'SOMETHING_ELSE_ENTIRELY'],
   ])('throws for %s', (_, name) => {
     const webhooks = createWebhooks();
     expect(() => webhooks.on(name as never, () => {})).toThrow(InvalidOptionsError);
+  });
+
+  it.each([
+    ['VIDEOREVEIW', 'VIDEOREVIEW'],
+    ['ISUED', 'ISSUED'],
+    ['REQUEST_ENROLED', 'REQUEST_ENROLLED'],
+    ['videoid-updatd', 'VIDEOID_UPDATED'],
+    ['CERTIFICATE_REVOKE', 'CERTIFICATE_REVOKED'],
+  ])('suggests what %s was meant to be', (name, meant) => {
+    expect(() => createWebhooks().on(name as never, () => {})).toThrow(
+      `Unknown webhook name "${name}": did you mean '${meant}'?`,
+    );
+  });
+
+  it('suggests nothing for a name far from every documented one', () => {
+    expect(() => createWebhooks().on('SOMETHING_ELSE_ENTIRELY' as never, () => {})).toThrow(
+      'Unknown webhook name "SOMETHING_ELSE_ENTIRELY": use a documented request status, event type or \'*\'',
+    );
+  });
+
+  it.each([
+    ['CANCELED', REFUSED_FIXTURE, 'CANCELLED'],
+    ['canceled', REFUSED_FIXTURE, 'CANCELLED'],
+    ['Video Review', REVIEW, 'VIDEOREVIEW'],
+    ['video-review', REVIEW, 'VIDEOREVIEW'],
+    ['REQUEST_CANCELLED', CANCELED_FIXTURE, 'REQUEST_CANCELED'],
+    ['videoid_updated', REVIEW, 'VIDEOID_UPDATED'],
+  ])('reads the name %j as payloads are read', async (name, body, matched) => {
+    const webhooks = createWebhooks();
+    const seen: string[] = [];
+    webhooks.on(name as never, (event: WebhookEvent) => {
+      seen.push(matched.includes('_') ? String(event.eventType) : event.status);
+    });
+    await webhooks.receive(body);
+    expect(seen).toEqual([matched]);
   });
 
   it('throws for a handler that is not a function', () => {
