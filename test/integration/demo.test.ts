@@ -1,0 +1,31 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+
+describe('npm run demo', () => {
+  it('tells the story of one VideoID request, each verdict explained, handlers run once per notification', async () => {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [join(root, 'scripts', 'demo.mjs')],
+      { cwd: root, env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
+    );
+    expect(stderr).toBe('');
+    // The built package is used as it is: no build output.
+    expect(stdout).not.toMatch(/tsup|CJS|ESM/);
+    for (const words of [
+      'apply: it moves the request forward',
+      'stale: older than the status already applied',
+      '200 duplicate — handled before: no handler ran',
+      '409 in flight — its twin is being handled right now',
+      'untracked: the ISSUED template carries no request id',
+      '7 deliveries of 5 notifications: your handlers ran 5 times, once per notification.',
+      "Request 28634's stored status is ENROLLREADY",
+    ]) {
+      expect(stdout).toContain(words);
+    }
+    expect(stdout).not.toContain('\x1b[');
+  });
+});
