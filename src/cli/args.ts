@@ -7,6 +7,22 @@ export class UsageError extends Error {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** `parseArgs`'s error, said in one line without its advice about `--`. */
+function usageMessage(error: unknown): string {
+  const { code, message } = error as { code?: string; message?: string };
+  const quoted = /'([^']+)'/.exec(message ?? '')?.[1];
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${quoted ?? ''} (see --help)`.replace('  ', ' ');
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return `option ${quoted?.split(' ')[0] ?? ''} needs a value (see --help)`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument ${quoted === undefined ? '' : `"${quoted}" `}(see --help)`;
+    default:
+      return (message ?? String(error)).split('\n')[0] ?? String(error);
+  }
+}
+
 /** Parses `argv` with `node:util` and turns its errors into {@link UsageError}s. */
 export function parse<T extends Options>(
   argv: readonly string[],
@@ -16,7 +32,7 @@ export function parse<T extends Options>(
   try {
     return parseArgs({ args: [...argv], options, allowPositionals, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? String(error));
+    throw new UsageError(usageMessage(error));
   }
 }
 
@@ -44,4 +60,46 @@ export function timeZone(value: string | undefined): string | undefined {
     throw new UsageError(`--time-zone "${value}" is not an IANA time zone (e.g. Europe/Madrid)`);
   }
   return value;
+}
+
+/** Colours for a terminal; none when the output is not one, or `NO_COLOR` is set. */
+export interface Paint {
+  readonly green: (text: string) => string;
+  readonly red: (text: string) => string;
+  readonly yellow: (text: string) => string;
+  readonly dim: (text: string) => string;
+}
+
+/** The colours for an output that `isTerminal` says is a terminal, unless NO_COLOR is set. */
+export function paint(isTerminal: boolean): Paint {
+  const on = isTerminal && !process.env.NO_COLOR;
+  const code =
+    (open: number) =>
+    (text: string): string =>
+      on ? `\x1b[${open}m${text}\x1b[0m` : text;
+  return { green: code(32), red: code(31), yellow: code(33), dim: code(2) };
+}
+
+/** `count` and the noun, singular or plural: "1 delivery", "2 deliveries". */
+export function plural(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/**
+ * `text` wrapped to lines of at most `width` characters, each after the first indented by
+ * `indent` spaces: a help column that does not break the table.
+ */
+export function wrap(text: string, width: number, indent: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  lines.push(line);
+  return lines.join(`\n${' '.repeat(indent)}`);
 }

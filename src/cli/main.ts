@@ -28,7 +28,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return listen(rest, out, err, stop.signal);
     }
     case 'send':
-      return send(rest, out, err);
+      return send(rest, out, err, process.stdout.isTTY === true);
     case undefined:
     case '-h':
     case '--help':

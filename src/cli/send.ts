@@ -6,7 +6,7 @@ import {
   TEST_FLOWS,
   type TestFlowName,
 } from '../testing/index.js';
-import { integer, parse, timeZone, UsageError } from './args.js';
+import { integer, type Paint, paint, parse, plural, timeZone, UsageError, wrap } from './args.js';
 
 export const SEND_HELP: string = `Usage: uanataca-webhooks send <url> [options]
 
@@ -14,8 +14,8 @@ Plays the provider's part: posts realistic notifications to <url>, one flow or a
 notification, and prints each answer. Exits 1 when a delivery is not acknowledged.
 
 Options:
-  --flow <name>          A documented flow: ${TEST_FLOWS.join(', ')}
-                                                                    (default videoid)
+  --flow <name>          A documented flow (default videoid):
+                         ${wrap(TEST_FLOWS.join(', '), 56, 25)}
   --status <status>      Send one notification with this request status
   --event-type <type>    Send one notification with this event type
   --request-id <n>       The request id                               (default 28634)
@@ -54,12 +54,33 @@ interface Delivery {
   readonly body: string;
 }
 
+/** The URL as it may be shown: its `token` query parameters and Basic credentials hidden. */
+export function displayUrl(url: URL): string {
+  const shown = new URL(url);
+  shown.username = '';
+  shown.password = '';
+  const tokens = shown.searchParams.getAll('token');
+  if (tokens.length > 0) {
+    shown.searchParams.delete('token');
+    for (const _ of tokens) shown.searchParams.append('token', '<token>');
+  }
+  return shown.toString().replaceAll('%3Ctoken%3E', '<token>');
+}
+
+/** The colour of an answer: green for 2xx, yellow for what is retried, red for the rest. */
+function statusColour(colours: Paint, status: number, retried: boolean): (text: string) => string {
+  if (status >= 200 && status < 300) return colours.green;
+  return retried ? colours.yellow : colours.red;
+}
+
 /** Runs `send`; resolves with the exit code. */
 export async function send(
   argv: readonly string[],
   out: (line: string) => void,
   err: (line: string) => void,
+  isTerminal = false,
 ): Promise<number> {
+  const colours = paint(isTerminal);
   const { values, positionals } = parse(
     argv,
     {
@@ -141,29 +162,39 @@ export async function send(
         }),
       ]
     : createTestFlow(flow as TestFlowName, common);
-  let deliveries: Delivery[] = bodies.map((body, index) => {
+  const names = bodies.map((body) => {
     const event = parseWebhook(body, { timeZone: zone });
-    const label = `#${index + 1} ${event.eventType ?? '(legacy)'} ${event.status}`;
-    return { label, body: JSON.stringify(body) };
+    return `${event.eventType ?? '(legacy)'} ${event.status}`;
   });
-  if (values.duplicates)
-    deliveries = deliveries.flatMap((d) => [d, { ...d, label: `${d.label} (again)` }]);
+  const order = bodies.map((_, index) => index);
+  const copies = values.duplicates ? order.flatMap((index) => [index, index]) : order;
   if (values.shuffle) {
     const next = seededRandom(seed);
-    for (let i = deliveries.length - 1; i > 0; i--) {
+    for (let i = copies.length - 1; i > 0; i--) {
       const j = Math.floor(next() * (i + 1));
-      [deliveries[i], deliveries[j]] = [deliveries[j]!, deliveries[i]!];
+      [copies[i], copies[j]] = [copies[j]!, copies[i]!];
     }
     out(`shuffled with --seed ${seed}`);
   }
+  // Labelled in the order they go out, so that "(again)" is always the later copy.
+  const sent = new Set<number>();
+  const deliveries: Delivery[] = copies.map((index) => {
+    const again = sent.has(index);
+    sent.add(index);
+    return {
+      label: `#${index + 1} ${names[index]}${again ? ' (again)' : ''}`,
+      body: JSON.stringify(bodies[index]),
+    };
+  });
 
   const target = url.toString();
-  const display = new URL(target);
-  if (values.token !== undefined) display.searchParams.set('token', '<token>');
-  const shown = display.toString().replace('%3Ctoken%3E', '<token>');
-  out(`sending ${deliveries.length} notification(s) to ${shown}`);
+  out(
+    `sending ${plural(deliveries.length, 'notification', 'notifications')} to ${displayUrl(new URL(target))}`,
+  );
   let failures = 0;
   let position = 0;
+  const width = String(deliveries.length).length;
+  let answered = 0;
   const deliver = async (delivery: Delivery): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
       let line: string;
@@ -179,7 +210,13 @@ export async function send(
         line = `failed: ${cause?.code ?? cause?.message ?? (error as Error).message}`;
       }
       const retry = (status === 409 || status === 503) && attempt < retries;
-      out(`${delivery.label} -> ${line}${retry ? ` (retrying in ${retryAfter}s)` : ''}`);
+      if (!retry) answered += 1;
+      // How many deliveries are settled, counting this one.
+      const progress = colours.dim(`${String(answered).padStart(width)}/${deliveries.length}`);
+      const answer = statusColour(colours, status, retry)(line);
+      out(
+        `${progress} ${delivery.label} -> ${answer}${retry ? ` (retrying in ${retryAfter}s)` : ''}`,
+      );
       if (!retry) {
         if (status < 200 || status > 299) failures++;
         return;
@@ -195,7 +232,14 @@ export async function send(
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, deliveries.length) }, worker));
-  if (failures > 0) err(`${failures} of ${deliveries.length} deliveries were not acknowledged`);
-  else out(`all ${deliveries.length} deliveries acknowledged`);
+  if (failures > 0) {
+    err(`${failures} of ${plural(deliveries.length, 'delivery', 'deliveries')} not acknowledged`);
+  } else {
+    out(
+      deliveries.length === 1
+        ? 'the delivery was acknowledged'
+        : `all ${deliveries.length} deliveries acknowledged`,
+    );
+  }
   return failures > 0 ? 1 : 0;
 }

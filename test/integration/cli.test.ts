@@ -117,7 +117,9 @@ describe('uanataca-webhooks (command line)', () => {
     [['listen', '--port', '70000'], '--port must be a whole number'],
     [['listen', '--path', 'hooks'], '--path must start with "/"'],
     [['listen', '--time-zone', 'Mars/Base'], 'not an IANA time zone'],
-    [['listen', '--bogus'], "Unknown option '--bogus'"],
+    [['listen', '--bogus'], 'uanataca-webhooks: unknown option --bogus (see --help)'],
+    [['listen', '--port'], 'uanataca-webhooks: option --port needs a value (see --help)'],
+    [['listen', 'extra'], 'uanataca-webhooks: unexpected argument "extra" (see --help)'],
     [['send'], 'send needs a <url>'],
     [['send', 'not a url'], 'is not a URL'],
     [['send', 'ftp://host/x'], 'must start with http:// or https://'],
@@ -206,7 +208,7 @@ describe('uanataca-webhooks (command line)', () => {
     const unauthorized = await run(['send', listener.url, '--status', 'VIDEOREVIEW']);
     expect(unauthorized.code).toBe(1);
     expect(unauthorized.stdout).toContain('-> 401');
-    expect(unauthorized.stderr).toContain('1 of 1 deliveries were not acknowledged');
+    expect(unauthorized.stderr).toContain('1 of 1 delivery not acknowledged');
     const elsewhere = await run([
       'send',
       `${listener.url}/../other?token=x`,
@@ -254,6 +256,49 @@ describe('uanataca-webhooks (command line)', () => {
       });
     } finally {
       server.close();
+    }
+  });
+
+  it('never prints a token written in the URL either', async () => {
+    const result = await run([
+      'send',
+      'http://127.0.0.1:9/hook?token=s3cret-in-url',
+      '--retries',
+      '0',
+    ]);
+    expect(result.stdout).toContain('http://127.0.0.1:9/hook?token=<token>');
+    expect(result.stdout + result.stderr).not.toContain('s3cret-in-url');
+  });
+
+  it('labels the later copy "(again)" whatever the shuffle, counts progress and says 1 delivery', async () => {
+    const listener = await startListener(['--out', join(dir, 'again.jsonl')]);
+    try {
+      for (const seed of ['1', '2', '3', '4']) {
+        const sent = await run([
+          'send',
+          `${listener.url}`,
+          '--flow',
+          'classic',
+          '--shuffle',
+          '--duplicates',
+          '--seed',
+          seed,
+        ]);
+        const lines = sent.stdout.split('\n').filter((line) => / -> /.test(line));
+        expect(lines).toHaveLength(6);
+        for (const [index, line] of lines.entries()) {
+          expect(line.startsWith(`${index + 1}/6 `)).toBe(true);
+          const name = /#\d+ \S+ \S+/.exec(line)![0];
+          const first = lines.findIndex((other) => other.includes(name));
+          expect(line.includes('(again)')).toBe(index !== first);
+        }
+      }
+      const single = await run(['send', `${listener.url}`, '--status', 'VIDEOREVIEW']);
+      expect(single.stdout).toContain('the delivery was acknowledged');
+      expect(single.stdout).not.toContain('\x1b[');
+    } finally {
+      listener.child.kill('SIGINT');
+      await listener.stopped;
     }
   });
 
