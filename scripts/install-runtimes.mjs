@@ -84,6 +84,11 @@ export function installRuntimes() {
   let found = locate();
   if (complete(found) && stampMatches()) return found;
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  // Said on stderr as it happens: stdout carries the paths for the caller.
+  process.stderr.write(
+    `install-runtimes: downloading Node 22 and 24, Bun and Deno from the npm registry into ${prefix} (about 570 MB, once) for the runtime tests…\n`,
+  );
+  const started = Date.now();
   execFileSync(
     npm,
     [
@@ -108,6 +113,9 @@ export function installRuntimes() {
     );
   }
   writeFileSync(stampFile, `${JSON.stringify(SPECS)}\n`);
+  process.stderr.write(
+    `install-runtimes: done in ${Math.round((Date.now() - started) / 1000)} s\n`,
+  );
   return found;
 }
 

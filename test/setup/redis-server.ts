@@ -10,6 +10,15 @@ export default function setup(): void {
   if (process.env.REDIS_SERVER || has('redis-server')) return;
   if (process.getuid?.() !== 0 || !has('apt-get')) return;
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  spawnSync('apt-get', ['install', '-y', '-qq', 'redis-server'], { stdio: 'inherit', env });
+  process.stderr.write(
+    "test setup: installing redis-server from Debian's packages (apt-get) for the Redis tests…\n",
+  );
+  const quiet = { stdio: ['ignore', 'ignore', 'inherit'] as const, env };
+  spawnSync('apt-get', ['update', '-qq'], quiet);
+  const installed = spawnSync('apt-get', ['install', '-y', '-qq', 'redis-server'], quiet);
+  process.stderr.write(
+    installed.status === 0
+      ? 'test setup: redis-server installed\n'
+      : 'test setup: installing redis-server failed; the Redis tests will say what to do\n',
+  );
 }
