@@ -1,7 +1,7 @@
 // Makes sure a redis-server binary is there for the Redis integration tests, so that the
 // README's test command works on a fresh Debian machine. Without root or apt-get it does
 // nothing, and those tests fail with an explanation.
-import { spawnSync } from 'node:child_process';
+import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
 
 const has = (command: string): boolean =>
   spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
@@ -13,7 +13,7 @@ export default function setup(): void {
   process.stderr.write(
     "test setup: installing redis-server from Debian's packages (apt-get) for the Redis tests…\n",
   );
-  const quiet = { stdio: ['ignore', 'ignore', 'inherit'] as const, env };
+  const quiet: SpawnSyncOptions = { stdio: ['ignore', 'ignore', 'inherit'], env };
   spawnSync('apt-get', ['update', '-qq'], quiet);
   const installed = spawnSync('apt-get', ['install', '-y', '-qq', 'redis-server'], quiet);
   process.stderr.write(
