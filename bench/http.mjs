@@ -1,16 +1,18 @@
-// Throughput of the Node and Express adapters against hand-written routes doing equivalent
-// work (read the body, parse JSON, answer 200 JSON), measured with autocannon in rounds that
-// alternate the contenders, each server in its own process.
+// The server CPU time per delivery of the Node and Express adapters against hand-written routes
+// doing equivalent work (read the body, parse JSON, answer 200 JSON): each round sends the same
+// fixed number of distinct notifications to each server in turn (autocannon), each server in its
+// own process; the server's own CPU time divided by the count, medians over the rounds. On a
+// machine whose load generator shares the cores, requests per second mostly measure the
+// generator; CPU per delivery does not.
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { isMain, median, printTable, requireDist, roundOrder, setting, verdict } from './util.mjs';
 
-const ROUNDS = setting('BENCH_HTTP_ROUNDS', 5);
-const SECONDS = setting('BENCH_HTTP_SECONDS', 3);
+const ROUNDS = setting('BENCH_HTTP_ROUNDS', 7);
+const REQUESTS = setting('BENCH_HTTP_REQUESTS', 20_000);
 const CONNECTIONS = setting('BENCH_HTTP_CONNECTIONS', 32);
-const TARGET = 0.95;
 const PATH = '/webhooks/uanataca';
 
 const ALL_CONTENDERS = [
@@ -25,13 +27,15 @@ const ALL_CONTENDERS = [
   { kind: 'express4:off', label: 'express 4 + createExpressMiddleware, dedupe: false' },
 ];
 
+// The adapter, its baseline, and the efficiency it must reach: the baseline's CPU per
+// delivery over the adapter's (a target, or undefined for a comparison only shown).
 const ALL_COMPARISONS = [
-  ['node:dedupe', 'node-raw'],
-  ['node:off', 'node-raw'],
-  ['express5:dedupe', 'express5:json'],
-  ['express5:off', 'express5:json'],
-  ['express4:dedupe', 'express4:json'],
-  ['express4:off', 'express4:json'],
+  ['node:dedupe', 'node-raw', 0.9],
+  ['node:off', 'node-raw', undefined],
+  ['express5:dedupe', 'express5:json', 1.15],
+  ['express5:off', 'express5:json', undefined],
+  ['express4:dedupe', 'express4:json', 1.15],
+  ['express4:off', 'express4:json', undefined],
 ];
 
 // BENCH_HTTP_SERVERS=node (or express4, express5, or several, comma-separated) runs only the
@@ -69,11 +73,11 @@ async function stats(child) {
   return message;
 }
 
-async function load(port, seconds) {
+async function load(port, amount) {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}${PATH}`,
     connections: CONNECTIONS,
-    duration: seconds,
+    amount,
     requests: [
       {
         method: 'POST',
@@ -91,9 +95,9 @@ async function load(port, seconds) {
 }
 
 /** One measured load: throughput, and the server's CPU time per request. */
-async function measure(server, seconds) {
+async function measure(server, amount) {
   const before = await stats(server.child);
-  const result = await load(server.port, seconds);
+  const result = await load(server.port, amount);
   // Let the requests still in flight when autocannon stopped finish before counting.
   await new Promise((resolve) => setTimeout(resolve, 200));
   const after = await stats(server.child);
@@ -114,13 +118,13 @@ export async function run() {
   try {
     for (const c of CONTENDERS) servers.set(c.kind, await start(c.kind));
     // Warm-up: every server optimized, every connection pool filled.
-    for (const c of CONTENDERS) await load(servers.get(c.kind).port, 1);
+    for (const c of CONTENDERS) await load(servers.get(c.kind).port, Math.min(REQUESTS, 5_000));
     const samples = new Map(CONTENDERS.map((c) => [c.kind, []]));
     const ratios = new Map(COMPARISONS.map(([a, b]) => [`${a}/${b}`, { rps: [], cpu: [] }]));
     for (let round = 0; round < ROUNDS; round++) {
       const thisRound = {};
       for (const c of roundOrder(CONTENDERS, round)) {
-        thisRound[c.kind] = await measure(servers.get(c.kind), SECONDS);
+        thisRound[c.kind] = await measure(servers.get(c.kind), REQUESTS);
         samples.get(c.kind).push(thisRound[c.kind]);
       }
       for (const [a, b] of COMPARISONS) {
@@ -132,7 +136,7 @@ export async function run() {
     const sum = (list, key) => list.reduce((total, sample) => total + sample[key], 0);
     return {
       rounds: ROUNDS,
-      seconds: SECONDS,
+      requests: REQUESTS,
       connections: CONNECTIONS,
       contenders: CONTENDERS.map((c) => {
         const list = samples.get(c.kind);
@@ -145,14 +149,15 @@ export async function run() {
           handled: sum(list, 'handled'),
         };
       }),
-      comparisons: COMPARISONS.map(([a, b]) => {
+      comparisons: COMPARISONS.map(([a, b, target]) => {
         const ratio = ratios.get(`${a}/${b}`);
         return {
           contender: CONTENDERS.find((c) => c.kind === a).label,
           baseline: CONTENDERS.find((c) => c.kind === b).label,
           rps: median(ratio.rps),
           cpu: median(ratio.cpu),
-          target: TARGET,
+          spread: [Math.min(...ratio.cpu), Math.max(...ratio.cpu)],
+          target,
         };
       }),
     };
@@ -163,7 +168,7 @@ export async function run() {
 
 export function print(report) {
   console.log(
-    `\n## HTTP throughput (autocannon, ${report.connections} connections, ${report.rounds} alternating rounds of ${report.seconds} s, medians)\n`,
+    `\n## HTTP: server CPU per delivery (autocannon, ${report.connections} connections, ${report.rounds} alternating rounds of ${report.requests.toLocaleString('en-US')} distinct notifications, medians)\n`,
   );
   printTable(
     [
@@ -183,21 +188,21 @@ export function print(report) {
   );
   console.log('');
   printTable(
-    ['adapter', 'baseline', 'throughput ratio', 'CPU-per-request ratio', 'target', 'verdict'],
+    ['adapter', 'baseline', 'efficiency (median)', 'spread over rounds', 'target', 'verdict'],
     report.comparisons.map((c) => [
       c.contender,
       c.baseline,
-      `${c.rps.toFixed(3)}×`,
       `${c.cpu.toFixed(3)}×`,
-      `≥ ${c.target}×`,
-      verdict(c.rps >= c.target && c.cpu >= c.target),
+      `${c.spread[0].toFixed(2)}–${c.spread[1].toFixed(2)}×`,
+      c.target === undefined ? '—' : `≥ ${c.target}×`,
+      c.target === undefined ? '—' : verdict(c.cpu >= c.target),
     ]),
   );
   console.log(
-    '\nThroughput ratio: requests/s of the adapter over the baseline, measured in the same round.' +
-      "\nCPU-per-request ratio: the baseline server's CPU time (user + system) per request over the" +
-      "\nadapter's, same round. With the load generator on the same machine, requests/s of a fast" +
-      '\nserver is capped by the generator; CPU time per request is not.',
+    "\nEfficiency: the baseline server's CPU time (user + system) per delivery over the adapter's," +
+      '\nmeasured in the same round; above 1 the adapter spends less CPU per delivery. Requests per' +
+      '\nsecond are shown for reference only: with the load generator on the same two cores they' +
+      '\nmeasure the generator as much as the server.',
   );
 }
 
