@@ -11,13 +11,15 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 const programs = {
   'esm.mjs': `
-import { parseWebhook, isWebhookError, safeParseWebhook } from 'uanataca-webhooks';
+import { parseWebhook, isWebhookError, safeParseWebhook, createWebhooks } from 'uanataca-webhooks';
 import * as node from 'uanataca-webhooks/node';
 import * as express from 'uanataca-webhooks/express';
 import * as fetch from 'uanataca-webhooks/fetch';
 import * as testing from 'uanataca-webhooks/testing';
 import { createRedisDedupeStore } from 'uanataca-webhooks/redis';
+import { instrumentWebhooks } from 'uanataca-webhooks/opentelemetry';
 if (typeof createRedisDedupeStore !== 'function') throw new Error('esm: no redis store');
+instrumentWebhooks(createWebhooks())();
 const event = parseWebhook(${JSON.stringify(fixture)}, { timeZone: 'Europe/Madrid' });
 if (event.status !== 'VIDEOPENDING' || event.requestId !== 28634) throw new Error('esm: wrong event');
 const failed = safeParseWebhook('{');
@@ -29,6 +31,7 @@ const { parseWebhook, isWebhookError, safeParseWebhook } = require('uanataca-web
 require('uanataca-webhooks/node'); require('uanataca-webhooks/express');
 require('uanataca-webhooks/fetch'); require('uanataca-webhooks/testing');
 if (typeof require('uanataca-webhooks/redis').createRedisStateStore !== 'function') throw new Error('cjs: no redis store');
+require('uanataca-webhooks/opentelemetry').instrumentWebhooks(require('uanataca-webhooks').createWebhooks())();
 const event = parseWebhook(${JSON.stringify(fixture)}, { timeZone: 'Europe/Madrid' });
 if (event.status !== 'VIDEOPENDING' || event.requestId !== 28634) throw new Error('cjs: wrong event');
 const failed = safeParseWebhook('{');
@@ -37,10 +40,12 @@ console.log('cjs ok', event.occurredAt.toISOString());
 `,
   'mixed.mjs': `
 import { createRequire } from 'node:module';
-import { safeParseWebhook, isWebhookError } from 'uanataca-webhooks';
+import { safeParseWebhook, isWebhookError, createWebhooks } from 'uanataca-webhooks';
 const cjs = createRequire(import.meta.url)('uanataca-webhooks');
 const fromCjs = cjs.safeParseWebhook('{').error;
 if (!isWebhookError(fromCjs) || !cjs.isWebhookError(safeParseWebhook('{').error)) throw new Error('mixed: guard fails across copies');
+// The CJS copy instruments a router of the ESM copy: the observers hang on a shared symbol.
+createRequire(import.meta.url)('uanataca-webhooks/opentelemetry').instrumentWebhooks(createWebhooks())();
 console.log('mixed ok');
 `,
   'types.mts': `
@@ -50,12 +55,15 @@ import { createExpressMiddleware } from 'uanataca-webhooks/express';
 import { createFetchHandler } from 'uanataca-webhooks/fetch';
 import { createTestFlow } from 'uanataca-webhooks/testing';
 import { createRedisDedupeStore } from 'uanataca-webhooks/redis';
+import { instrumentWebhooks, type InstrumentWebhooksOptions } from 'uanataca-webhooks/opentelemetry';
 const event: WebhookEvent = parseWebhook('{}');
 const status: KnownRequestStatus = 'VIDEOREVIEW';
 const webhooks = createWebhooks();
 webhooks.on('VIDEOREVIEW', (e) => { const s: 'VIDEOREVIEW' = e.status; return s; });
 const handlers = [createNodeMiddleware(webhooks), createExpressMiddleware(webhooks), createFetchHandler(webhooks)];
-export { event, status, handlers, createTestFlow, createRedisDedupeStore };
+const telemetry: InstrumentWebhooksOptions = {};
+const uninstrument: () => void = instrumentWebhooks(webhooks, telemetry);
+export { event, status, handlers, createTestFlow, createRedisDedupeStore, uninstrument };
 `,
   'types.cts': `
 import { parseWebhook, type WebhookEvent } from 'uanataca-webhooks';
@@ -83,7 +91,9 @@ try {
       files: ['types.mts'],
     }),
   );
-  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--silent', tarball, '@types/node@20'], {
+  // @opentelemetry/api is the optional peer that uanataca-webhooks/opentelemetry needs.
+  const packages = [tarball, '@types/node@20', '@opentelemetry/api@~1.9.0'];
+  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--silent', ...packages], {
     cwd: dir,
     stdio: 'inherit',
   });

@@ -24,7 +24,15 @@ interface Runtimes {
 let runtimes: Runtimes;
 
 beforeAll(() => {
-  const needed = ['index.js', 'node.js', 'express.js', 'fetch.js', 'index.d.ts', 'fetch.d.ts'];
+  const needed = [
+    'index.js',
+    'node.js',
+    'express.js',
+    'fetch.js',
+    'opentelemetry.js',
+    'index.d.ts',
+    'fetch.d.ts',
+  ];
   const missing = needed.filter((file) => !existsSync(join(root, 'dist', file)));
   if (missing.length > 0) {
     throw new Error(
@@ -168,6 +176,8 @@ async function post(url: string, body: string): Promise<Answer> {
 interface ServerExample {
   name: string;
   command: (found: Runtimes, port: number) => [string, string[]];
+  /** What else the example prints once it handled the notification, if anything. */
+  check?: (running: Running) => Promise<void>;
 }
 
 /** Node runs the TypeScript examples as they are, by stripping their types (Node >= 22.18). */
@@ -182,6 +192,16 @@ const SERVERS: ServerExample[] = [
   nodeExample('fastify'),
   nodeExample('koa'),
   nodeExample('hono'),
+  {
+    ...nodeExample('opentelemetry'),
+    // The console exporter prints the delivery's spans, without the token of the URL.
+    check: async (running) => {
+      await expectOutput(running, "'uanataca.webhook.outcome': 'duplicate'");
+      expect(running.output()).toContain("'messaging.operation.type': 'receive'");
+      expect(running.output()).toContain("name: 'notify operator'");
+      expect(running.output()).not.toContain(TOKEN);
+    },
+  },
   { name: 'bun', command: (found) => [found.bun, ['server.ts']] },
   {
     name: 'deno',
@@ -224,6 +244,7 @@ describe('examples served on 127.0.0.1', () => {
       await elsewhere.arrayBuffer();
       expect(elsewhere.status).toBe(404);
       expect(running.output().split(line)).toHaveLength(2); // the duplicate ran no handler
+      await example.check?.(running);
     });
   }
 });

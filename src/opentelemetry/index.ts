@@ -1,0 +1,2 @@
+export type { InstrumentWebhooksOptions } from './instrument.js';
+export { instrumentWebhooks } from './instrument.js';
