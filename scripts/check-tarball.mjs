@@ -11,13 +11,18 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 const programs = {
   'esm.mjs': `
-import { parseWebhook, isWebhookError, safeParseWebhook } from 'uanataca-webhooks';
+import { parseWebhook, isWebhookError, safeParseWebhook, createWebhooks } from 'uanataca-webhooks';
 import * as node from 'uanataca-webhooks/node';
 import * as express from 'uanataca-webhooks/express';
 import * as fetch from 'uanataca-webhooks/fetch';
 import * as testing from 'uanataca-webhooks/testing';
 import { createRedisDedupeStore } from 'uanataca-webhooks/redis';
+import { createLambdaHandler } from 'uanataca-webhooks/aws-lambda';
+import fastifyPlugin, { fastifyUanatacaWebhooks } from 'uanataca-webhooks/fastify';
 if (typeof createRedisDedupeStore !== 'function') throw new Error('esm: no redis store');
+if (fastifyPlugin !== fastifyUanatacaWebhooks || fastifyPlugin[Symbol.for('plugin-meta')]?.name !== 'uanataca-webhooks') throw new Error('esm: no fastify plugin');
+const lambda = await createLambdaHandler(createWebhooks(), { auth: false })({ httpMethod: 'GET', path: '/' });
+if (lambda.statusCode !== 405) throw new Error('esm: lambda handler answered ' + lambda.statusCode);
 const event = parseWebhook(${JSON.stringify(fixture)}, { timeZone: 'Europe/Madrid' });
 if (event.status !== 'VIDEOPENDING' || event.requestId !== 28634) throw new Error('esm: wrong event');
 const failed = safeParseWebhook('{');
@@ -29,6 +34,9 @@ const { parseWebhook, isWebhookError, safeParseWebhook } = require('uanataca-web
 require('uanataca-webhooks/node'); require('uanataca-webhooks/express');
 require('uanataca-webhooks/fetch'); require('uanataca-webhooks/testing');
 if (typeof require('uanataca-webhooks/redis').createRedisStateStore !== 'function') throw new Error('cjs: no redis store');
+if (typeof require('uanataca-webhooks/aws-lambda').createLambdaHandler !== 'function') throw new Error('cjs: no lambda handler');
+const fastify = require('uanataca-webhooks/fastify');
+if (typeof fastify.default !== 'function' || fastify.default !== fastify.fastifyUanatacaWebhooks) throw new Error('cjs: no fastify plugin');
 const event = parseWebhook(${JSON.stringify(fixture)}, { timeZone: 'Europe/Madrid' });
 if (event.status !== 'VIDEOPENDING' || event.requestId !== 28634) throw new Error('cjs: wrong event');
 const failed = safeParseWebhook('{');
@@ -50,17 +58,29 @@ import { createExpressMiddleware } from 'uanataca-webhooks/express';
 import { createFetchHandler } from 'uanataca-webhooks/fetch';
 import { createTestFlow } from 'uanataca-webhooks/testing';
 import { createRedisDedupeStore } from 'uanataca-webhooks/redis';
+import { createLambdaHandler } from 'uanataca-webhooks/aws-lambda';
+import fastifyUanatacaWebhooks from 'uanataca-webhooks/fastify';
+import type { APIGatewayProxyHandler, APIGatewayProxyHandlerV2, LambdaFunctionURLHandler } from 'aws-lambda';
+import Fastify from 'fastify';
 const event: WebhookEvent = parseWebhook('{}');
 const status: KnownRequestStatus = 'VIDEOREVIEW';
 const webhooks = createWebhooks();
 webhooks.on('VIDEOREVIEW', (e) => { const s: 'VIDEOREVIEW' = e.status; return s; });
 const handlers = [createNodeMiddleware(webhooks), createExpressMiddleware(webhooks), createFetchHandler(webhooks)];
-export { event, status, handlers, createTestFlow, createRedisDedupeStore };
+const rest: APIGatewayProxyHandler = createLambdaHandler(webhooks);
+const http: APIGatewayProxyHandlerV2 = createLambdaHandler(webhooks);
+const url: LambdaFunctionURLHandler = createLambdaHandler(webhooks);
+const app = Fastify();
+app.register(fastifyUanatacaWebhooks, { webhooks, path: '/hook', auth: false });
+export { event, status, handlers, createTestFlow, createRedisDedupeStore, rest, http, url };
 `,
   'types.cts': `
 import { parseWebhook, type WebhookEvent } from 'uanataca-webhooks';
+import { createLambdaHandler } from 'uanataca-webhooks/aws-lambda';
+import fastifyUanatacaWebhooks = require('uanataca-webhooks/fastify');
 const event: WebhookEvent = parseWebhook('{}');
-export { event };
+const plugin = fastifyUanatacaWebhooks.default;
+export { event, createLambdaHandler, plugin };
 `,
 };
 
@@ -83,7 +103,8 @@ try {
       files: ['types.mts'],
     }),
   );
-  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--silent', tarball, '@types/node@20'], {
+  const peers = ['@types/node@20', '@types/aws-lambda@8', 'fastify@5'];
+  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--silent', tarball, ...peers], {
     cwd: dir,
     stdio: 'inherit',
   });

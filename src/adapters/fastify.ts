@@ -15,7 +15,6 @@ import {
   type WebhookReceiver,
 } from '../http/handle.js';
 import { readNodeBody } from '../http/node-io.js';
-import { takeParsedBody } from '../http/parsed-body.js';
 import { positiveInteger } from '../options.js';
 import type { WebhookBody } from '../payload/parse.js';
 
@@ -74,20 +73,18 @@ function fromFastifyError(
   }
 }
 
-/** The body Fastify read (as bytes, through this plugin's parser), or the stream itself. */
+/**
+ * The bytes this plugin's parser kept (Fastify bounded them by `bodyLimit`), or the stream
+ * when Fastify read nothing: no body at all, or a Content-Type it refused.
+ */
 function readBody(request: FastifyRequest, limit: number): Promise<WebhookBody> | WebhookBody {
   const body = request.body;
-  const parsed = takeParsedBody(
-    {
-      consumed: body !== undefined,
-      body,
-      rawBody: body,
-      contentType: request.headers['content-type'],
-      contentLength: request.headers['content-length'],
-    },
-    limit,
-  );
-  return parsed ?? readNodeBody(request.raw, limit);
+  if (body === undefined || body === null) return readNodeBody(request.raw, limit);
+  if (body instanceof Uint8Array && body.byteLength > limit) {
+    throw new PayloadTooLargeError(limit);
+  }
+  // Anything but bytes is what a hook of the application put there.
+  return body as WebhookBody;
 }
 
 /** A Fastify request as the shared core sees it; `failure` is what reading its body gives. */
