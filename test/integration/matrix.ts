@@ -388,7 +388,7 @@ function fastifySetup(): Setup {
       app = next;
       ready = Promise.resolve(next.ready()).then(() => route);
       ready.catch(() => {});
-      void previous?.close();
+      if (previous) void Promise.resolve(previous.close()).catch(() => {});
     },
   };
 }
