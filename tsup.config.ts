@@ -16,6 +16,8 @@ const config: Options[] = [
       node: 'src/adapters/node.ts',
       express: 'src/adapters/express.ts',
       fetch: 'src/adapters/fetch.ts',
+      'aws-lambda': 'src/adapters/aws-lambda.ts',
+      fastify: 'src/adapters/fastify.ts',
       testing: 'src/testing/index.ts',
       redis: 'src/redis/index.ts',
       opentelemetry: 'src/opentelemetry/index.ts',

@@ -6,10 +6,21 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { dist, isMain, printTable, requireDist, root } from './util.mjs';
 
-export const ENTRIES = ['index', 'node', 'express', 'fetch', 'testing', 'redis', 'opentelemetry'];
+export const ENTRIES = [
+  'index',
+  'node',
+  'express',
+  'fetch',
+  'aws-lambda',
+  'fastify',
+  'testing',
+  'redis',
+  'opentelemetry',
+];
 const BUDGET = 5 * 1024;
-// Optional peers of the redis and opentelemetry entries: never part of the package's weight.
-const PEERS = ['ioredis', 'redis', '@opentelemetry/api'];
+// Optional peers (the redis entry's clients, the OpenTelemetry API, Fastify, whose types alone
+// the plugin imports): never part of the package's weight.
+const PEERS = ['ioredis', 'redis', '@opentelemetry/api', 'fastify'];
 
 /** Minified and gzipped bytes of `dist/<entry>.js` bundled with `external` left out. */
 export async function measure(entry, external) {

@@ -18,8 +18,13 @@ import * as fetch from 'uanataca-webhooks/fetch';
 import * as testing from 'uanataca-webhooks/testing';
 import { createRedisDedupeStore } from 'uanataca-webhooks/redis';
 import { instrumentWebhooks } from 'uanataca-webhooks/opentelemetry';
+import { createLambdaHandler } from 'uanataca-webhooks/aws-lambda';
+import fastifyPlugin, { fastifyUanatacaWebhooks } from 'uanataca-webhooks/fastify';
 if (typeof createRedisDedupeStore !== 'function') throw new Error('esm: no redis store');
 instrumentWebhooks(createWebhooks())();
+if (fastifyPlugin !== fastifyUanatacaWebhooks || fastifyPlugin[Symbol.for('plugin-meta')]?.name !== 'uanataca-webhooks') throw new Error('esm: no fastify plugin');
+const lambda = await createLambdaHandler(createWebhooks(), { auth: false })({ httpMethod: 'GET', path: '/' });
+if (lambda.statusCode !== 405) throw new Error('esm: lambda handler answered ' + lambda.statusCode);
 const event = parseWebhook(${JSON.stringify(fixture)}, { timeZone: 'Europe/Madrid' });
 if (event.status !== 'VIDEOPENDING' || event.requestId !== 28634) throw new Error('esm: wrong event');
 const failed = safeParseWebhook('{');
@@ -32,6 +37,9 @@ require('uanataca-webhooks/node'); require('uanataca-webhooks/express');
 require('uanataca-webhooks/fetch'); require('uanataca-webhooks/testing');
 if (typeof require('uanataca-webhooks/redis').createRedisStateStore !== 'function') throw new Error('cjs: no redis store');
 require('uanataca-webhooks/opentelemetry').instrumentWebhooks(require('uanataca-webhooks').createWebhooks())();
+if (typeof require('uanataca-webhooks/aws-lambda').createLambdaHandler !== 'function') throw new Error('cjs: no lambda handler');
+const fastify = require('uanataca-webhooks/fastify');
+if (typeof fastify.default !== 'function' || fastify.default !== fastify.fastifyUanatacaWebhooks) throw new Error('cjs: no fastify plugin');
 const event = parseWebhook(${JSON.stringify(fixture)}, { timeZone: 'Europe/Madrid' });
 if (event.status !== 'VIDEOPENDING' || event.requestId !== 28634) throw new Error('cjs: wrong event');
 const failed = safeParseWebhook('{');
@@ -56,6 +64,10 @@ import { createFetchHandler } from 'uanataca-webhooks/fetch';
 import { createTestFlow } from 'uanataca-webhooks/testing';
 import { createRedisDedupeStore } from 'uanataca-webhooks/redis';
 import { instrumentWebhooks, type InstrumentWebhooksOptions } from 'uanataca-webhooks/opentelemetry';
+import { createLambdaHandler } from 'uanataca-webhooks/aws-lambda';
+import fastifyUanatacaWebhooks from 'uanataca-webhooks/fastify';
+import type { APIGatewayProxyHandler, APIGatewayProxyHandlerV2, LambdaFunctionURLHandler } from 'aws-lambda';
+import Fastify from 'fastify';
 const event: WebhookEvent = parseWebhook('{}');
 const status: KnownRequestStatus = 'VIDEOREVIEW';
 const webhooks = createWebhooks();
@@ -63,12 +75,20 @@ webhooks.on('VIDEOREVIEW', (e) => { const s: 'VIDEOREVIEW' = e.status; return s;
 const handlers = [createNodeMiddleware(webhooks), createExpressMiddleware(webhooks), createFetchHandler(webhooks)];
 const telemetry: InstrumentWebhooksOptions = {};
 const uninstrument: () => void = instrumentWebhooks(webhooks, telemetry);
-export { event, status, handlers, createTestFlow, createRedisDedupeStore, uninstrument };
+const rest: APIGatewayProxyHandler = createLambdaHandler(webhooks);
+const http: APIGatewayProxyHandlerV2 = createLambdaHandler(webhooks);
+const url: LambdaFunctionURLHandler = createLambdaHandler(webhooks);
+const app = Fastify();
+app.register(fastifyUanatacaWebhooks, { webhooks, path: '/hook', auth: false });
+export { event, status, handlers, createTestFlow, createRedisDedupeStore, uninstrument, rest, http, url };
 `,
   'types.cts': `
 import { parseWebhook, type WebhookEvent } from 'uanataca-webhooks';
+import { createLambdaHandler } from 'uanataca-webhooks/aws-lambda';
+import fastifyUanatacaWebhooks = require('uanataca-webhooks/fastify');
 const event: WebhookEvent = parseWebhook('{}');
-export { event };
+const plugin = fastifyUanatacaWebhooks.default;
+export { event, createLambdaHandler, plugin };
 `,
 };
 
@@ -91,9 +111,9 @@ try {
       files: ['types.mts'],
     }),
   );
-  // @opentelemetry/api is the optional peer that uanataca-webhooks/opentelemetry needs.
-  const packages = [tarball, '@types/node@20', '@opentelemetry/api@~1.9.0'];
-  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--silent', ...packages], {
+  // The optional peers the entries' types and the scratch program need.
+  const peers = ['@types/node@20', '@types/aws-lambda@8', 'fastify@5', '@opentelemetry/api@~1.9.0'];
+  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--silent', tarball, ...peers], {
     cwd: dir,
     stdio: 'inherit',
   });

@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import { createWebhooks } from 'uanataca-webhooks';
-import { createNodeMiddleware } from 'uanataca-webhooks/node';
+import fastifyUanatacaWebhooks from 'uanataca-webhooks/fastify';
 
 const webhooks = createWebhooks({ timeZone: 'Europe/Madrid' });
 webhooks.on('VIDEOREVIEW', (event) => {
@@ -8,20 +8,13 @@ webhooks.on('VIDEOREVIEW', (event) => {
   console.log(`request ${event.requestId} is waiting for video review`);
 });
 
-const middleware = createNodeMiddleware(webhooks, {
-  auth: { token: process.env.WEBHOOK_TOKEN ?? 'change-me' },
-});
-
 const app = Fastify();
-// An encapsulated scope, so that the rest of the app keeps Fastify's own body parsers.
-app.register(async (scope) => {
-  // Leave every body unread: the middleware reads the raw stream, with its own size limit.
-  scope.removeAllContentTypeParsers();
-  scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
-  scope.post('/webhooks/uanataca', async (request, reply) => {
-    reply.hijack(); // the middleware writes the response
-    await middleware(request.raw, reply.raw);
-  });
+// The rest of the app keeps Fastify's JSON parser: the plugin's parser is its own.
+app.post('/api/echo', async (request) => ({ received: request.body }));
+await app.register(fastifyUanatacaWebhooks, {
+  webhooks,
+  path: '/webhooks/uanataca',
+  auth: { token: process.env.WEBHOOK_TOKEN ?? 'change-me' },
 });
 
 const port = Number(process.env.PORT ?? 3000);

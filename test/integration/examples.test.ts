@@ -2,7 +2,7 @@
 // (the package's self-reference resolves 'uanataca-webhooks' to dist/ from inside the repo),
 // and type-checks them with examples/tsconfig.json.
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -30,6 +30,8 @@ beforeAll(() => {
     'express.js',
     'fetch.js',
     'opentelemetry.js',
+    'aws-lambda.js',
+    'fastify.js',
     'index.d.ts',
     'fetch.d.ts',
   ];
@@ -340,6 +342,144 @@ describe('examples imported as modules and called with Requests', () => {
       expect(stdout.split(line)).toHaveLength(2); // the duplicate ran no handler
     });
   }
+});
+
+/**
+ * What the Node.js Lambda runtime does with the example's module: import it (Node strips its
+ * types), call `handler` with each event and a context, and keep what it resolves to.
+ */
+const LAMBDA_DRIVER = `
+const mod = await import(process.env.MODULE_URL);
+const answers = [];
+for (const event of JSON.parse(process.env.EVENTS)) {
+  const context = { getRemainingTimeInMillis: () => 10_000 };
+  const result = JSON.parse(JSON.stringify(await mod.handler(event, context)));
+  answers.push({ status: result.statusCode, body: JSON.parse(result.body) });
+}
+console.log(JSON.stringify(answers));
+`;
+
+/**
+ * An event of the fixture `file` (test/fixtures/aws) carrying `body`, with `token` in the
+ * query string or none.
+ */
+function lambdaEvent(file: string, body: string, token: string | undefined): unknown {
+  const event = JSON.parse(
+    readFileSync(join(root, 'test', 'fixtures', 'aws', file), 'utf8'),
+  ) as Record<string, unknown>;
+  const headers = event.headers as Record<string, string>;
+  for (const name of Object.keys(headers)) {
+    if (name.toLowerCase() === 'content-length') headers[name] = String(Buffer.byteLength(body));
+  }
+  event.multiValueHeaders &&= Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name, [value]]),
+  );
+  event.body = body;
+  const query = token === undefined ? undefined : { token };
+  if (event.version === '2.0') {
+    event.rawQueryString = token === undefined ? '' : `token=${encodeURIComponent(token)}`;
+    event.queryStringParameters = query;
+  } else {
+    event.queryStringParameters = query ?? null;
+    event.multiValueQueryStringParameters = token === undefined ? null : { token: [token] };
+  }
+  return event;
+}
+
+describe('the AWS Lambda example, invoked as the Lambda runtime does', () => {
+  it.each(['rest-api.json', 'http-api-v2.json', 'function-url.json'])(
+    'aws-lambda with %s events: handles, deduplicates and authenticates notifications',
+    async (file) => {
+      const { body, line } = notification();
+      const events = [TOKEN, TOKEN, undefined, 'wrong'].map((token) =>
+        lambdaEvent(file, body, token),
+      );
+      const stdout = await new Promise<string>((resolveRun, reject) => {
+        execFile(
+          runtimes.node24,
+          ['--input-type=module', '--eval', LAMBDA_DRIVER],
+          {
+            cwd: root,
+            timeout: 20_000,
+            env: childEnv({
+              WEBHOOK_TOKEN: TOKEN,
+              MODULE_URL: pathToFileURL(join(examples, 'aws-lambda', 'handler.ts')).href,
+              EVENTS: JSON.stringify(events),
+            }),
+          },
+          (error, out, err) => {
+            if (error)
+              reject(new Error(`aws-lambda/handler.ts failed: ${error.message}\n${out}${err}`));
+            else resolveRun(out);
+          },
+        );
+      });
+      const answers = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Answer[];
+      expect(answers).toEqual([OK, DUPLICATE, UNAUTHORIZED, UNAUTHORIZED]);
+      expect(stdout.split(line)).toHaveLength(2); // the duplicate ran no handler
+    },
+  );
+});
+
+describe('the NestJS example, compiled, on both platforms', () => {
+  const outDir = join(root, '.cache', 'examples', 'nestjs');
+
+  beforeAll(async () => {
+    // Inside the package folder, so that 'uanataca-webhooks' resolves to this package.
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const project = join(examples, 'nestjs', 'tsconfig.json');
+    await new Promise<void>((resolveRun, reject) => {
+      execFile(
+        process.execPath,
+        [tsc, '-p', project, '--outDir', outDir],
+        { cwd: root, timeout: 120_000 },
+        (error, stdout, stderr) => {
+          if (error) reject(new Error(`tsc -p examples/nestjs failed:\n${stdout}${stderr}`));
+          else resolveRun();
+        },
+      );
+    });
+  }, 130_000);
+
+  it.each(['express', 'fastify'])(
+    'nestjs on the %s platform: handles, deduplicates and authenticates notifications, and the app keeps its JSON routes',
+    async (platform) => {
+      const port = await freePort();
+      // Node 20, the oldest version the package supports.
+      const running = start(
+        process.execPath,
+        [join(outDir, `main-${platform}.js`)],
+        root,
+        childEnv({ PORT: String(port), WEBHOOK_TOKEN: TOKEN }),
+      );
+      const base = `http://127.0.0.1:${port}`;
+      await waitForServer(running, base);
+      const { body, line } = notification();
+
+      expect(await post(`${base}${PATH}?token=${TOKEN}`, body)).toEqual(OK);
+      await expectOutput(running, line);
+      expect(await post(`${base}${PATH}?token=${TOKEN}`, body)).toEqual(DUPLICATE);
+      expect(await post(`${base}${PATH}`, body)).toEqual(UNAUTHORIZED);
+      expect(await post(`${base}${PATH}?token=wrong`, body)).toEqual(UNAUTHORIZED);
+      const text = await fetch(`${base}${PATH}?token=${TOKEN}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify(createTestPayload({ status: 'ISSUED', requestId: 7199 })),
+      });
+      expect({ status: text.status, body: await text.json() }).toEqual(OK);
+      const get = await fetch(`${base}${PATH}?token=${TOKEN}`);
+      expect(get.status).toBe(405);
+      await get.arrayBuffer();
+      expect(await post(`${base}/api/echo`, '{"a":[1,2]}')).toEqual({
+        status: 201,
+        body: { received: { a: [1, 2] } },
+      });
+      const elsewhere = await fetch(`${base}/elsewhere?token=${TOKEN}`, { method: 'POST', body });
+      await elsewhere.arrayBuffer();
+      expect(elsewhere.status).toBe(404);
+      expect(running.output().split(line)).toHaveLength(2);
+    },
+  );
 });
 
 describe('examples type-check against the built package', () => {

@@ -1,11 +1,26 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
 import express4 from 'express4';
 import express5 from 'express5';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe } from 'vitest';
+import {
+  createLambdaHandler,
+  type LambdaEventV1,
+  type LambdaEventV2,
+  type LambdaHandler,
+  type LambdaResult,
+} from '../../src/adapters/aws-lambda.js';
 import { createExpressMiddleware, type ExpressMiddleware } from '../../src/adapters/express.js';
+import fastifyUanatacaWebhooks from '../../src/adapters/fastify.js';
 import { createFetchHandler, type FetchHandler } from '../../src/adapters/fetch.js';
 import { createNodeMiddleware, type NodeMiddleware } from '../../src/adapters/node.js';
 import type { AdapterOptions, WebhookReceiver } from '../../src/http/handle.js';
@@ -44,7 +59,7 @@ export type Parser = 'json' | 'text' | 'raw' | 'urlencoded';
 /** One way of running the adapters: a framework, a mounting, a body parser. */
 export interface Setup {
   readonly name: string;
-  readonly kind: 'node' | 'express' | 'hono' | 'fetch';
+  readonly kind: 'node' | 'express' | 'hono' | 'fetch' | 'fastify' | 'lambda';
   /** Requests travel over real sockets (otherwise `Request` objects go straight in). */
   readonly sockets: boolean;
   readonly parser: Parser | undefined;
@@ -322,6 +337,206 @@ function plainRequestSetup(): Setup {
   };
 }
 
+/**
+ * A Fastify 5 application with a JSON route of its own beside the plugin. Each `use()` builds
+ * a new application (routes cannot be added to a running one) behind the same listening
+ * sockets, through Fastify's `serverFactory`.
+ */
+function fastifySetup(): Setup {
+  type Route = (req: IncomingMessage, res: ServerResponse) => void;
+  let ready: Promise<Route> = Promise.resolve(notReady);
+  let app: FastifyInstance | undefined;
+  const traffic = new Traffic();
+  const listener: RequestListener = (req, res) => {
+    void traffic.track(async () => {
+      const closed = new Promise<void>((resolve) => res.once('close', resolve));
+      try {
+        (await ready)(req, res);
+      } catch {
+        res.writeHead(500).end('the Fastify application did not start');
+      }
+      await closed;
+    });
+  };
+  const transport = createSocketTransport(() => createServer(listener));
+  return {
+    name: 'fastify 5 plugin, beside a JSON route',
+    kind: 'fastify',
+    sockets: true,
+    parser: undefined,
+    routesEveryMethod: true,
+    parses: parsesWith(undefined),
+    start: transport.start,
+    send: transport.send,
+    port: transport.port,
+    traffic,
+    async stop() {
+      await transport.stop();
+      await app?.close();
+    },
+    use(webhooks, options) {
+      const previous = app;
+      let route: Route = notReady;
+      const next = Fastify({
+        serverFactory: (handler) => {
+          route = handler;
+          return createServer();
+        },
+      });
+      next.post('/json', async (request) => ({ received: request.body }));
+      next.register(fastifyUanatacaWebhooks, { ...options, webhooks, path: PATH });
+      app = next;
+      ready = Promise.resolve(next.ready()).then(() => route);
+      ready.catch(() => {});
+      if (previous) void Promise.resolve(previous.close()).catch(() => {});
+    },
+  };
+}
+
+/** The most a Lambda event carries: larger requests never reach a function. */
+const LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024;
+
+/** The body a client sent, as the platform buffers it into the event (up to its limit). */
+async function bufferedBody(body: TestRequest['body']): Promise<Uint8Array | undefined> {
+  if (body === undefined || typeof body === 'string' || body instanceof Uint8Array) {
+    return typeof body === 'string' ? encoder.encode(body) : body;
+  }
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+    if (size > LAMBDA_PAYLOAD_LIMIT) {
+      await reader.cancel();
+      break;
+    }
+  }
+  return Buffer.concat(chunks);
+}
+
+const TEXT_TYPES = /^\s*(text\/|application\/(json|x-www-form-urlencoded)\b)/i;
+
+/** `Content-Type` as `Content-Type`: names in the case HTTP/1.1 clients usually send. */
+const titleCase = (name: string): string => name.replace(/(^|-)([a-z])/g, (m) => m.toUpperCase());
+
+/** A Lambda event shaped as API Gateway (REST, payload 1.0) or a function URL (2.0) sends it. */
+async function lambdaEvent(
+  request: TestRequest,
+  format: 1 | 2,
+): Promise<LambdaEventV1 | LambdaEventV2> {
+  const method = request.method ?? 'POST';
+  const target = new URL(request.path ?? PATH, 'https://abc123.example.com');
+  const sourceIp = request.from === 6 ? '::1' : '127.0.0.1';
+  const bytes = await bufferedBody(request.body);
+  const headers: Record<string, string> = { ...request.headers };
+  if (bytes !== undefined && !(request.body instanceof ReadableStream)) {
+    headers['content-length'] = String(bytes.byteLength);
+  }
+  const contentType = headers['content-type'];
+  let text: string | undefined;
+  try {
+    text = bytes && new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    text = undefined;
+  }
+  // Function URLs base64-encode bodies that are not text; API Gateway those that are not UTF-8.
+  const base64 =
+    bytes !== undefined &&
+    (text === undefined || (format === 2 && !TEXT_TYPES.test(contentType ?? '')));
+  const body =
+    bytes === undefined ? undefined : base64 ? Buffer.from(bytes).toString('base64') : text;
+  if (format === 1) {
+    const multiValueHeaders: Record<string, string[]> = {};
+    for (const [name, value] of Object.entries(headers))
+      multiValueHeaders[titleCase(name)] = [value];
+    const multiQuery: Record<string, string[]> = {};
+    for (const [name, value] of target.searchParams) {
+      multiQuery[name] = [...(multiQuery[name] ?? []), value];
+    }
+    const hasQuery = Object.keys(multiQuery).length > 0;
+    return {
+      resource: '/{proxy+}',
+      path: target.pathname,
+      httpMethod: method,
+      headers: Object.fromEntries(
+        Object.entries(multiValueHeaders).map(([name, values]) => [name, values.at(-1)]),
+      ),
+      multiValueHeaders,
+      queryStringParameters: hasQuery
+        ? Object.fromEntries(
+            Object.entries(multiQuery).map(([name, values]) => [name, values.at(-1)]),
+          )
+        : null,
+      multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+      requestContext: {
+        httpMethod: method,
+        identity: { sourceIp },
+        path: `/prod${target.pathname}`,
+        stage: 'prod',
+      },
+      body: body ?? null,
+      isBase64Encoded: base64,
+    } as LambdaEventV1;
+  }
+  const cookies = headers.cookie?.split(/;\s*/);
+  delete headers.cookie;
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: target.pathname,
+    rawQueryString: target.search.slice(1),
+    ...(cookies ? { cookies } : {}),
+    headers: Object.fromEntries(
+      Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]),
+    ),
+    requestContext: {
+      http: { method, path: target.pathname, protocol: 'HTTP/1.1', sourceIp, userAgent: 'test' },
+      routeKey: '$default',
+      stage: '$default',
+    },
+    ...(body === undefined ? {} : { body }),
+    isBase64Encoded: base64,
+  } as LambdaEventV2;
+}
+
+function lambdaSetup(format: 1 | 2): Setup {
+  let current: LambdaHandler = notReady;
+  const traffic = new Traffic();
+  return {
+    name:
+      format === 1
+        ? 'aws-lambda with API Gateway REST events (payload 1.0)'
+        : 'aws-lambda with function URL events (payload 2.0)',
+    kind: 'lambda',
+    sockets: false,
+    parser: undefined,
+    routesEveryMethod: true,
+    parses: parsesWith(undefined),
+    traffic,
+    async start() {},
+    async stop() {},
+    port() {
+      throw new Error('a setup without sockets has no port');
+    },
+    use(webhooks, options) {
+      current = createLambdaHandler(webhooks, options);
+    },
+    async send(request) {
+      const event = await lambdaEvent(request, format);
+      const result: LambdaResult = await withTimeout(
+        traffic.track(() => current(event)),
+        'the Lambda handler',
+      );
+      return toTestResponse(
+        new Response(result.body, { status: result.statusCode, headers: result.headers }),
+      );
+    },
+  };
+}
+
 const PARSERS = [undefined, 'json', 'text', 'raw', 'urlencoded'] as const;
 
 /** Every setup the behaviour matrix runs against. */
@@ -332,7 +547,7 @@ export function createSetups(): Setup[] {
       for (const parser of PARSERS) setups.push(expressSetup(version, parser, mount));
     }
   }
-  setups.push(honoSetup(), plainRequestSetup());
+  setups.push(honoSetup(), plainRequestSetup(), fastifySetup(), lambdaSetup(1), lambdaSetup(2));
   return setups;
 }
 

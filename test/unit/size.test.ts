@@ -22,6 +22,8 @@ const BUDGETS: Readonly<Record<string, number>> = {
   node: ADAPTER,
   express: ADAPTER,
   fetch: ADAPTER,
+  'aws-lambda': ADAPTER,
+  fastify: ADAPTER,
   testing: 5 * KiB,
   redis: 5 * KiB,
   opentelemetry: 5 * KiB,
