@@ -3,8 +3,15 @@ import { DAY, HOUR, utcMillis } from './calendar.js';
 
 const MAX_ZONES = 64;
 const MAX_CACHED_HOURS = 8_760;
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const hourOffsets = new Map<string, Map<number, number>>();
+
+/** What is kept of a time zone: its formatter, and the offset of each local hour read. */
+interface Zone {
+  readonly formatter: Intl.DateTimeFormat;
+  /** Offsets of the local hours without a transition, by the hour's start (wall clock). */
+  readonly hours: Map<number, number>;
+}
+
+const zones = new Map<string, Zone>();
 
 /**
  * Whether `timeZone` is UTC, which needs no formatter; `undefined` stands for it.
@@ -15,10 +22,11 @@ export function isUtc(timeZone: string | undefined): timeZone is 'UTC' | 'Etc/UT
   return timeZone === undefined || timeZone === 'UTC' || timeZone === 'Etc/UTC';
 }
 
-/** A cached formatter for `timeZone`; throws {@link InvalidOptionsError} for an unknown zone. */
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
-  if (formatter) return formatter;
+/** The cached zone named `timeZone`; throws {@link InvalidOptionsError} for an unknown one. */
+function zoneFor(timeZone: string): Zone {
+  const cached = zones.get(timeZone);
+  if (cached) return cached;
+  let formatter: Intl.DateTimeFormat;
   try {
     formatter = new Intl.DateTimeFormat('en-US', {
       timeZone,
@@ -34,9 +42,10 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   } catch (cause) {
     throw new InvalidOptionsError(`Unknown time zone ${excerpt(timeZone)}`, { cause });
   }
-  if (formatters.size >= MAX_ZONES) formatters.clear();
-  formatters.set(timeZone, formatter);
-  return formatter;
+  if (zones.size >= MAX_ZONES) zones.clear();
+  const zone = { formatter, hours: new Map<number, number>() };
+  zones.set(timeZone, zone);
+  return zone;
 }
 
 /**
@@ -52,7 +61,7 @@ export function assertTimeZone(timeZone: string | undefined): string | undefined
         'timeZone must be an IANA time zone name such as "Europe/Madrid"',
       );
     }
-    formatterFor(timeZone);
+    zoneFor(timeZone);
   }
   return timeZone;
 }
@@ -82,7 +91,7 @@ function offsetOf(formatter: Intl.DateTimeFormat, epoch: number): number {
  * @internal
  */
 export function offsetAt(timeZone: string | undefined, epoch: number): number {
-  return isUtc(timeZone) ? 0 : offsetOf(formatterFor(timeZone), epoch);
+  return isUtc(timeZone) ? 0 : offsetOf(zoneFor(timeZone).formatter, epoch);
 }
 
 /** The offset a wall-clock time is read with, and whether it holds for the whole local hour. */
@@ -120,22 +129,17 @@ function resolveOffset(formatter: Intl.DateTimeFormat, wall: number): ResolvedOf
  */
 export function wallClockOffset(timeZone: string | undefined, wall: number): number {
   if (isUtc(timeZone)) return 0;
-  let cache = hourOffsets.get(timeZone);
-  if (!cache) {
-    cache = new Map();
-    hourOffsets.set(timeZone, cache);
-  }
+  const { formatter, hours } = zoneFor(timeZone);
   const hourStart = Math.floor(wall / HOUR) * HOUR;
-  const cached = cache.get(hourStart);
+  const cached = hours.get(hourStart);
   if (cached !== undefined) return cached;
-  const formatter = formatterFor(timeZone);
   const { offset, unique } = resolveOffset(formatter, wall);
   if (unique) {
     const first = resolveOffset(formatter, hourStart);
     const last = resolveOffset(formatter, hourStart + HOUR - 1);
     if (first.unique && last.unique && first.offset === offset && last.offset === offset) {
-      if (cache.size >= MAX_CACHED_HOURS) cache.clear();
-      cache.set(hourStart, offset);
+      if (hours.size >= MAX_CACHED_HOURS) hours.clear();
+      hours.set(hourStart, offset);
     }
   }
   return offset;
