@@ -12,11 +12,10 @@ export interface NotificationIdentity
     'format' | 'requestId' | 'registrationAuthority' | 'eventType' | 'status' | 'previousStatus'
   > {
   /**
-   * The time of the notification as sent, trimmed: the time of the change (`date`, else
-   * `request.date`), which a resend repeats, else `sent_at`, which a resend may renew (a
-   * number written in decimal).
+   * The time of the notification as sent: the time of the change (`date`, else `request.date`),
+   * which a resend repeats, else `sent_at`, which a resend may renew.
    */
-  readonly time: string;
+  readonly time: string | number;
   /** The certificates, in the order sent. */
   readonly certificates: readonly { readonly serialNumber: string; readonly status: string }[];
 }
@@ -70,7 +69,7 @@ function hash(text: string, seed: number): string {
  */
 export function createIdempotencyKey(identity: NotificationIdentity): string {
   const { requestId, registrationAuthority, eventType, previousStatus } = identity;
-  let key = `${identity.format === 'envelope' ? 'e' : 'l'}:${requestId ?? ''}:${registrationAuthority ?? ''}:${eventType ?? ''}:${identity.status}:${previousStatus ?? ''}:${identity.time}`;
+  let key = `${identity.format === 'envelope' ? 'e' : 'l'}:${requestId ?? ''}:${registrationAuthority ?? ''}:${eventType ?? ''}:${identity.status}:${previousStatus ?? ''}:${String(identity.time).trim()}`;
   for (const certificate of identity.certificates) {
     key += `:${certificate.serialNumber}=${certificate.status}`;
   }
