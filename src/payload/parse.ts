@@ -6,21 +6,12 @@ import {
   isWebhookError,
   WebhookError,
 } from '../errors.js';
-import type { Certificate, WebhookEvent } from './event.js';
-import { isCommonShape } from './fast-path.js';
-import {
-  type CertificatePayload,
-  detectFormat,
-  type EnvelopePayload,
-  type EnvelopeRequestPayload,
-  envelopeSchema,
-  type LegacyPayload,
-  legacySchema,
-  MAX_CERTIFICATES,
-  type WebhookPayload,
-} from './schema.js';
-import { assertTimeZone, type TimeZoneOptions, timestampToDate } from './timestamp.js';
-import { normalizeCertificateStatus, normalizeEventType, normalizeStatus } from './vocabulary.js';
+import { createEvent } from './create-event.js';
+import type { WebhookEvent } from './event.js';
+import { asObject } from './read-fields.js';
+import { detectFormat, envelopeSchema, legacySchema } from './schema.js';
+import { assertTimeZone, type TimeZoneOptions } from './timestamp.js';
+import { MAX_CERTIFICATES } from './wire-fields.js';
 
 /** Options of {@link parseWebhook}. */
 export interface ParseOptions extends TimeZoneOptions {}
@@ -72,103 +63,10 @@ export function decodeBody(body: unknown): unknown {
   }
 }
 
-function toInt(value: number | string | null | undefined): number | undefined {
-  return value == null ? undefined : Number(value);
-}
-
 /**
- * Converts a timestamp. The schema has checked it, but the fast path has not: there an
- * invalid one throws, and the schema then reports it.
- */
-function toDate(
-  value: string | number | null | undefined,
-  timeZone: string | undefined,
-): Date | undefined {
-  return value == null ? undefined : timestampToDate(String(value), timeZone);
-}
-
-const MAX_KEY_LENGTH = 200;
-
-/** 53-bit string hash (cyrb53), used to bound the length of idempotency keys. */
-function hash(text: string, seed: number): string {
-  let h1 = 0xdeadbeef ^ seed;
-  let h2 = 0x41c6ce57 ^ seed;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
-}
-
-function toCertificate(certificate: CertificatePayload, timeZone: string | undefined): Certificate {
-  return {
-    status: normalizeCertificateStatus(certificate.status),
-    serialNumber: certificate.serial_number,
-    validFrom: toDate(certificate.valid_from, timeZone),
-    validTo: toDate(certificate.valid_to, timeZone),
-  };
-}
-
-/** The event of a payload that the schema of `format` accepts. */
-function fromPayload(
-  payload: WebhookPayload,
-  format: 'envelope' | 'legacy',
-  timeZone: string | undefined,
-): WebhookEvent {
-  // A legacy payload reads like an envelope whose `request` holds its top-level status and
-  // ids, without event type or certificates.
-  const envelope = format === 'envelope' ? (payload as EnvelopePayload) : undefined;
-  const legacy = payload as LegacyPayload;
-  const request: EnvelopeRequestPayload = envelope
-    ? envelope.request
-    : {
-        status: legacy.status,
-        pk: legacy.request,
-        registration_authority: legacy.registration_authority,
-      };
-  const rawEventType = envelope?.event_type;
-  const eventType = rawEventType == null ? undefined : normalizeEventType(rawEventType);
-  const status = normalizeStatus(request.status);
-  const rawPrevious = payload.previous_status ?? request.previous_status;
-  const previousStatus = rawPrevious == null ? undefined : normalizeStatus(rawPrevious);
-  const rawDate = payload.date ?? request.date;
-  const requestId = toInt(request.pk);
-  const registrationAuthority = toInt(request.registration_authority);
-  const sentAt = toDate(payload.sent_at, timeZone);
-  const changedAt = toDate(rawDate, timeZone);
-  const certificates = (envelope?.certificates ?? []).map((c) => toCertificate(c, timeZone));
-  // The identity of a notification: what a redelivery repeats and another notification
-  // changes. The time of the change (`date`) is preferred over `sent_at`, which a resend may
-  // renew; certificate events of one request differ by event type and certificate state.
-  let key = `${format[0]}:${requestId ?? ''}:${registrationAuthority ?? ''}:${eventType ?? ''}:${status}:${previousStatus ?? ''}:${rawDate?.trim() ?? String(payload.sent_at).trim()}`;
-  for (const certificate of certificates) {
-    key += `:${certificate.serialNumber}=${certificate.status}`;
-  }
-  return {
-    format,
-    eventType,
-    status,
-    previousStatus,
-    requestId,
-    registrationAuthority,
-    profile: request.profile ?? undefined,
-    scratchcard: request.scratchcard ?? undefined,
-    sentAt,
-    changedAt,
-    occurredAt: (changedAt ?? sentAt)!,
-    certificates,
-    idempotencyKey: key.length <= MAX_KEY_LENGTH ? key : `h:${hash(key, 1)}${hash(key, 2)}`,
-    payload,
-  };
-}
-
-/**
- * The event of a body of a common shape, read without zod; `undefined` when the body is not
- * certainly valid, for the schema to decide. Running zod cost most of a parse, and nearly
- * every body is valid.
+ * The event of a body read without zod, for a value fresh from `JSON.parse`; `undefined` when
+ * the body is not certainly valid, for the schema to decide and say why. Running zod cost
+ * most of a parse, and nearly every body is valid.
  *
  * @internal
  */
@@ -177,9 +75,8 @@ export function fromCommonShape(
   format: 'envelope' | 'legacy',
   timeZone: string | undefined,
 ): WebhookEvent | undefined {
-  if (!isCommonShape(value, format)) return undefined;
   try {
-    return fromPayload(value as WebhookPayload, format, timeZone);
+    return createEvent(asObject(value), format, timeZone);
   } catch {
     return undefined;
   }
@@ -234,7 +131,7 @@ export function parseWebhook(body: WebhookBody, options?: ParseOptions): Webhook
       ];
     } else {
       const result = (format === 'envelope' ? envelopeSchema : legacySchema).safeParse(value);
-      if (result.success) return fromPayload(result.data, format, timeZone);
+      if (result.success) return createEvent(result.data, format, timeZone);
       issues = result.error.issues;
     }
   } catch (cause) {

@@ -1,196 +1,163 @@
 import * as z from 'zod/mini';
 import { readTimestamp } from './timestamp.js';
+import {
+  CERTIFICATE_FIELDS,
+  DIGITS_ID,
+  ENVELOPE_FIELDS,
+  type FieldKind,
+  type FieldSpec,
+  type Json,
+  type KindOf,
+  LEGACY_FIELDS,
+  MAX_CERTIFICATES,
+  mapFields,
+  NON_BLANK,
+  REQUEST_FIELDS,
+  type WireFields,
+} from './wire-fields.js';
 
-// The schemas are written with zod's tree-shakable API (`zod/mini`), so that an application
-// bundling the package ships a small part of zod. Zod Mini has no default messages: every
-// schema names what it expects.
+// The schemas are built from the field tables of wire-fields.ts with zod's tree-shakable API
+// (`zod/mini`), so that an application bundling the package ships a small part of zod. Zod
+// Mini has no default messages: every schema names what it expects.
 
-/**
- * Non-blank text, as a status or type must be; shared with the fast path.
- *
- * @internal
- */
-export const NON_BLANK: RegExp = /\S/;
+/** The zod schema of each kind of field (see {@link FieldKind}). */
+interface KindSchemas {
+  status: z.ZodMiniType<string>;
+  eventType: z.ZodMiniType<string>;
+  certificateStatus: z.ZodMiniType<string>;
+  text: z.ZodMiniType<string>;
+  id: z.ZodMiniType<number | string>;
+  timestamp: z.ZodMiniType<string>;
+  sentAt: z.ZodMiniType<string | number>;
+  certificates: z.ZodMiniArray<WireSchema<typeof CERTIFICATE_FIELDS>>;
+  request: WireSchema<typeof REQUEST_FIELDS>;
+}
 
-/**
- * A string id: up to 15 digits, so always a safe integer; shared with the fast path.
- *
- * @internal
- */
-export const DIGITS_ID: RegExp = /^\s*\d{1,15}\s*$/;
+/** The schema of one field: an optional one also accepts `null` and absence. */
+type FieldSchema<Spec extends FieldSpec> = Spec extends `${FieldKind}?`
+  ? z.ZodMiniOptional<z.ZodMiniNullable<KindSchemas[KindOf<Spec>]>>
+  : KindSchemas[KindOf<Spec>];
+
+/** The schema of an object of a notification: its declared fields, unknown fields kept. */
+export type WireSchema<Fields extends WireFields> = z.ZodMiniObject<
+  { -readonly [Name in keyof Fields]: FieldSchema<Fields[Name]> },
+  z.core.$loose
+>;
+
+/** The schema of an object of a notification, from its field table and the schemas of kinds. */
+function createWireSchema<Fields extends WireFields>(
+  fields: Fields,
+  kinds: Pick<KindSchemas, KindOf<Fields[keyof Fields]>>,
+): WireSchema<Fields> {
+  const byKind: Partial<Record<FieldKind, z.ZodMiniType>> = kinds;
+  const shape = mapFields(fields, (kind, optional) => {
+    const schema = byKind[kind]!;
+    return optional ? z.nullish(schema) : schema;
+  });
+  // The shape holds, field by field, the schema `WireSchema` names for it.
+  return z.looseObject(shape, { error: 'Expected an object' }) as unknown as WireSchema<Fields>;
+}
 
 const text = (): z.ZodMiniString => z.string({ error: 'Expected a string' });
 
-/** A status or type string: any non-blank text (unknown values are not errors). */
-const label = text().check(z.regex(NON_BLANK, 'Expected a non-blank string'));
-
 /** Adds an issue when a timestamp has a wrong format or is not a calendar time. */
 const checkTimestamp = z.superRefine((value: string | number, ctx) => {
-  const time = readTimestamp(String(value));
-  if (typeof time === 'string') ctx.addIssue({ code: 'custom', message: time });
+  const result = readTimestamp(String(value));
+  if (!result.ok) ctx.addIssue({ code: 'custom', message: result.reason });
 });
-
-/** A provider timestamp, checked for format and calendar validity (not yet zoned). */
-const timestamp = text().check(checkTimestamp);
 
 /** A non-negative safe integer. */
 const natural = z
   .int({ error: 'Expected a non-negative integer within the safe range' })
   .check(z.nonnegative('Expected a non-negative integer'));
 
-/** `sent_at`: 14 digits, also accepted as a JSON number. */
-const sentAt = z
-  .union([text(), natural], { error: 'Expected a string or a number' })
-  .check(checkTimestamp);
+/** A status or a type: any non-blank text (unknown values are not errors). */
+const label = text().check(z.regex(NON_BLANK, 'Expected a non-blank string'));
 
-/** An id: a non-negative safe integer, or a string of digits (one integration sends strings). */
-const id = z.union(
-  [
-    natural,
-    text().check(
-      z.regex(DIGITS_ID, 'Expected a number or a string of digits'),
-      z.refine((value) => Number(value) <= Number.MAX_SAFE_INTEGER, 'Id is too large'),
-    ),
-  ],
-  { error: 'Expected a number or a string of digits' },
-);
+const digits = text().check(z.regex(DIGITS_ID, 'Expected a number or a string of digits'));
 
-/**
- * The most certificates a notification may list. The provider sends one; the bound keeps a
- * body of thousands of bad entries from costing an issue each.
- */
-export const MAX_CERTIFICATES = 100;
-
-/** Optional fields: a JSON `null` counts as absent. */
-const optional = z.nullish;
-
-const object = <Shape extends z.core.$ZodLooseShape>(shape: Shape) =>
-  z.looseObject(shape, { error: 'Expected an object' });
-
-const certificateObject = object({
+/** The schemas of the kinds that hold no object. */
+const scalars = {
   status: label,
-  serial_number: text(),
-  valid_from: optional(timestamp),
-  valid_to: optional(timestamp),
+  eventType: label,
+  certificateStatus: label,
+  text: text(),
+  id: z.union([natural, digits], { error: 'Expected a number or a string of digits' }),
+  timestamp: text().check(checkTimestamp),
+  sentAt: z
+    .union([text(), natural], { error: 'Expected a string or a number' })
+    .check(checkTimestamp),
+} satisfies Partial<KindSchemas>;
+
+/** Adds an issue when a notification has none of `sent_at`, `date` and `request.date`. */
+const requireTime = z.superRefine((value: Json, ctx) => {
+  const request = value.request;
+  const requestDate =
+    typeof request === 'object' && request !== null ? (request as Json).date : undefined;
+  if (value.sent_at == null && value.date == null && requestDate == null) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'A notification needs a time: sent_at or date',
+      path: ['sent_at'],
+    });
+  }
 });
 
-const envelopeRequestObject = object({
-  status: label,
-  pk: optional(id),
-  profile: optional(text()),
-  registration_authority: optional(id),
-  scratchcard: optional(text()),
-  date: optional(timestamp),
-  previous_status: optional(label),
-});
-
-/** Adds an issue when a payload has neither `sent_at` nor `date`. */
-const requireTime = z.superRefine(
-  (value: { sent_at?: unknown; date?: unknown; request?: unknown }, ctx) => {
-    const nested =
-      typeof value.request === 'object' && value.request !== null
-        ? (value.request as { date?: unknown }).date
-        : undefined;
-    if (value.sent_at == null && value.date == null && nested == null) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'A notification needs a time: sent_at or date',
-        path: ['sent_at'],
-      });
-    }
-  },
+/** Zod schema of one entry of `certificates[]`. */
+export const certificateSchema: WireSchema<typeof CERTIFICATE_FIELDS> = createWireSchema(
+  CERTIFICATE_FIELDS,
+  scalars,
 );
 
-const envelopeObject = object({
-  event_type: optional(label),
-  sent_at: optional(sentAt),
-  request: envelopeRequestObject,
-  certificates: optional(
-    z
-      .array(certificateObject, { error: 'Expected an array' })
-      .check(
-        z.maxLength(
-          MAX_CERTIFICATES,
-          `A notification lists at most ${MAX_CERTIFICATES} certificates`,
-        ),
+const kinds: KindSchemas = {
+  ...scalars,
+  certificates: z
+    .array(certificateSchema, { error: 'Expected an array' })
+    .check(
+      z.maxLength(
+        MAX_CERTIFICATES,
+        `A notification lists at most ${MAX_CERTIFICATES} certificates`,
       ),
-  ),
-  date: optional(timestamp),
-  previous_status: optional(label),
-}).check(requireTime);
+    ),
+  request: createWireSchema(REQUEST_FIELDS, scalars),
+};
 
-const legacyObject = object({
-  status: label,
-  request: id,
-  date: optional(timestamp),
-  sent_at: optional(sentAt),
-  previous_status: optional(label),
-  registration_authority: optional(id),
-}).check(requireTime);
+/** Zod schema of the current envelope format (`event_type`, `sent_at`, `request`, `certificates`). */
+export const envelopeSchema: WireSchema<typeof ENVELOPE_FIELDS> = createWireSchema(
+  ENVELOPE_FIELDS,
+  kinds,
+).check(requireTime);
 
-/** A certificate as the provider sends it inside `certificates[]`. */
-export interface CertificatePayload {
-  /** `VALID`, `SUSPENDED`, `REVOKED`, or another value. */
-  status: string;
-  /** Hexadecimal serial number. */
-  serial_number: string;
-  /** `YYYYMMDD HH:mm:ss`, zone-less. */
-  valid_from?: string | null | undefined;
-  /** `YYYYMMDD HH:mm:ss`, zone-less. */
-  valid_to?: string | null | undefined;
-  [key: string]: unknown;
-}
+/** Zod schema of the legacy flat format (`status`, `date`, `request` as a number). */
+export const legacySchema: WireSchema<typeof LEGACY_FIELDS> = createWireSchema(
+  LEGACY_FIELDS,
+  scalars,
+).check(requireTime);
 
-/** The `request` object of the envelope format. */
-export interface EnvelopeRequestPayload {
-  /** The request status, as sent. */
-  status: string;
-  /** The request id; absent in the ISSUED and certificate templates. */
-  pk?: number | string | null | undefined;
-  profile?: string | null | undefined;
-  registration_authority?: number | string | null | undefined;
-  scratchcard?: string | null | undefined;
-  date?: string | null | undefined;
-  previous_status?: string | null | undefined;
-  [key: string]: unknown;
-}
+/** A certificate as the provider sends it inside `certificates[]` (unknown fields kept). */
+export type CertificatePayload = z.output<typeof certificateSchema>;
 
 /** The current envelope format, as sent (unknown fields kept). */
-export interface EnvelopePayload {
-  event_type?: string | null | undefined;
-  /** `YYYYMMDDHHmmss`, zone-less. */
-  sent_at?: string | number | null | undefined;
-  request: EnvelopeRequestPayload;
-  certificates?: CertificatePayload[] | null | undefined;
-  date?: string | null | undefined;
-  previous_status?: string | null | undefined;
-  [key: string]: unknown;
-}
+export type EnvelopePayload = z.output<typeof envelopeSchema>;
+
+/** The `request` object of the envelope format (unknown fields kept). */
+export type EnvelopeRequestPayload = EnvelopePayload['request'];
 
 /** The legacy flat format, as sent (unknown fields kept). */
-export interface LegacyPayload {
-  status: string;
-  /** The request id. */
-  request: number | string;
-  /** ISO-8601, usually with microseconds and no offset. */
-  date?: string | null | undefined;
-  sent_at?: string | number | null | undefined;
-  previous_status?: string | null | undefined;
-  registration_authority?: number | string | null | undefined;
-  [key: string]: unknown;
-}
+export type LegacyPayload = z.output<typeof legacySchema>;
 
 /** A notification body in either format. */
 export type WebhookPayload = EnvelopePayload | LegacyPayload;
 
-/** Zod schema of one entry of `certificates[]`. */
-export const certificateSchema: z.ZodMiniType<CertificatePayload> = certificateObject;
-
-/** Zod schema of the current envelope format (`event_type`, `sent_at`, `request`, `certificates`). */
-export const envelopeSchema: z.ZodMiniType<EnvelopePayload> = envelopeObject;
-
-/** Zod schema of the legacy flat format (`status`, `date`, `request` as a number). */
-export const legacySchema: z.ZodMiniType<LegacyPayload> = legacyObject;
+/**
+ * Zod schema accepting either format (the two are told apart by `request`: an object in the
+ * envelope, an id in the legacy format). `parseWebhook` reports the issues of the format a
+ * body claims to be instead of a union's.
+ */
+export const webhookPayloadSchema: z.ZodMiniUnion<[typeof envelopeSchema, typeof legacySchema]> =
+  z.union([envelopeSchema, legacySchema], {
+    error: 'Expected a notification in the envelope or the legacy format',
+  });
 
 /**
  * Which format a decoded body claims to be: `'legacy'` when `request` is an id or when a
@@ -208,13 +175,3 @@ export function detectFormat(value: unknown): 'envelope' | 'legacy' {
   }
   return 'envelope';
 }
-
-/**
- * Zod schema accepting either format (the two are told apart by `request`: an object in the
- * envelope, an id in the legacy format). `parseWebhook` reports the issues of the format a
- * body claims to be instead of a union's.
- */
-export const webhookPayloadSchema: z.ZodMiniType<WebhookPayload> = z.union(
-  [envelopeObject, legacyObject],
-  { error: 'Expected a notification in the envelope or the legacy format' },
-);

@@ -1,4 +1,8 @@
-import { excerpt, InvalidOptionsError, InvalidTimestampError } from '../errors.js';
+import { excerpt, InvalidTimestampError } from '../errors.js';
+import { type CalendarTime, calendarProblem, MINUTE, utcMillis } from './calendar.js';
+import { assertTimeZone, offsetAt, wallClockOffset } from './time-zone.js';
+
+export { assertTimeZone } from './time-zone.js';
 
 /** Options of the functions that read or write the provider's zone-less timestamps. */
 export interface TimeZoneOptions {
@@ -11,86 +15,44 @@ export interface TimeZoneOptions {
   timeZone?: string | undefined;
 }
 
-const MINUTE = 60_000;
-const HOUR = 3_600_000;
-const DAY = 86_400_000;
 const MAX_LENGTH = 40;
 
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
 
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+/** A timestamp's fields as written: a calendar time, and an offset when the text has one. */
+interface TimestampFields extends CalendarTime {
+  readonly ok: true;
+  /** Minutes east of UTC, or `undefined` for a time to read in the chosen zone. */
+  readonly offset: number | undefined;
 }
 
-/** The number written by the `length` ASCII digits of `text` from `start`, or -1. */
-function digitsAt(text: string, start: number, length = 2): number {
-  let n = 0;
-  for (let i = start; i < start + length; i++) {
-    const digit = text.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) return -1;
-    n = n * 10 + digit;
-  }
-  return n;
+/** A timestamp's text read into its fields, or what is wrong with its form. */
+type TimestampText = TimestampFields | { readonly ok: false; readonly reason: string };
+
+/**
+ * The instant of a timestamp, in milliseconds since the epoch, or what is wrong with it.
+ *
+ * @internal
+ */
+export type TimestampResult =
+  | { readonly ok: true; readonly time: number }
+  | { readonly ok: false; readonly reason: string };
+
+/** The number written by the two ASCII digits of `text` at `start`, or -1. */
+function twoDigitsAt(text: string, start: number): number {
+  const tens = text.charCodeAt(start) - 48;
+  const units = text.charCodeAt(start + 1) - 48;
+  return tens >= 0 && tens <= 9 && units >= 0 && units <= 9 ? tens * 10 + units : -1;
 }
 
 /**
- * Milliseconds since the epoch of a wall-clock time read as if it were UTC. Days are counted in
- * integer arithmetic (Howard Hinnant's `days_from_civil`): several times faster than
- * `Date.UTC`, and without its mapping of years 0-99 to 1900-1999.
+ * The fields of the provider's two digit forms, `YYYYMMDDHHmmss` and `YYYYMMDD HH:mm:ss`, or
+ * `undefined` for another text. They are most timestamps, read on every notification: they
+ * are read without a regular expression.
  */
-function wallClock(
-  year: number,
-  month: number,
-  day: number,
-  hour: number,
-  minute: number,
-  second: number,
-  millisecond = 0,
-): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
-  const dayOfEra =
-    yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  const days = era * 146_097 + dayOfEra - 719_468;
-  return days * DAY + hour * HOUR + minute * MINUTE + second * 1000 + millisecond;
-}
-
-/**
- * The instant of a timestamp's fields, or what is wrong with them: a wall-clock time in
- * `timeZone` unless the timestamp carries an `offset` (minutes east of UTC).
- */
-function instantOf(
-  timeZone: string | undefined,
-  offset: number | undefined,
-  year: number,
-  month: number,
-  day: number,
-  hour: number,
-  minute: number,
-  second: number,
-  millisecond = 0,
-): number | string {
-  if (month < 1 || month > 12) return `has month ${month}`;
-  if (day < 1 || day > daysInMonth(year, month)) {
-    return `has day ${day}, which month ${month} of ${year} does not have`;
-  }
-  if (hour > 23) return `has hour ${hour}`;
-  if (minute > 59) return `has minute ${minute}`;
-  if (second > 59) return `has second ${second}`;
-  const wall = wallClock(year, month, day, hour, minute, second, millisecond);
-  if (offset !== undefined) return wall - offset * MINUTE;
-  return isUtc(timeZone) ? wall : wall - zoneOffset(timeZone, wall);
-}
-
-/** The instant of a trimmed timestamp (see {@link readTimestamp}), or what is wrong with it. */
-function readInstant(text: string, timeZone: string | undefined): number | string {
-  // The provider's two digit forms, `YYYYMMDDHHmmss` and `YYYYMMDD HH:mm:ss`, are most
-  // timestamps, read on every notification: they are read without a regular expression.
-  let time = 0;
+function readDigitForm(text: string): TimestampFields | undefined {
+  let time: number;
   if (text.length === 14) time = 8;
   else if (
     text.length === 17 &&
@@ -99,21 +61,31 @@ function readInstant(text: string, timeZone: string | undefined): number | strin
     text.charCodeAt(14) === 58
   ) {
     time = 9;
+  } else {
+    return undefined;
   }
-  if (time > 0) {
-    const step = time - 6;
-    const year = digitsAt(text, 0, 4);
-    const month = digitsAt(text, 4);
-    const day = digitsAt(text, 6);
-    const hour = digitsAt(text, time);
-    const minute = digitsAt(text, time + step);
-    const second = digitsAt(text, time + 2 * step);
-    if ((year | month | day | hour | minute | second) >= 0) {
-      return instantOf(timeZone, undefined, year, month, day, hour, minute, second);
-    }
-  }
+  const step = time - 6;
+  const century = twoDigitsAt(text, 0);
+  const yearOfCentury = twoDigitsAt(text, 2);
+  const month = twoDigitsAt(text, 4);
+  const day = twoDigitsAt(text, 6);
+  const hour = twoDigitsAt(text, time);
+  const minute = twoDigitsAt(text, time + step);
+  const second = twoDigitsAt(text, time + 2 * step);
+  if ((century | yearOfCentury | month | day | hour | minute | second) < 0) return undefined;
+  const year = century * 100 + yearOfCentury;
+  return { ok: true, year, month, day, hour, minute, second, millisecond: 0, offset: undefined };
+}
+
+/** The fields of an ISO-8601 text, or what is wrong with it. */
+function readIsoForm(text: string): TimestampText {
   const iso = ISO.exec(text);
-  if (!iso) return 'is not YYYYMMDDHHmmss, YYYYMMDD HH:mm:ss or ISO-8601 with a time';
+  if (!iso) {
+    return {
+      ok: false,
+      reason: 'is not YYYYMMDDHHmmss, YYYYMMDD HH:mm:ss or ISO-8601 with a time',
+    };
+  }
   const [
     ,
     year,
@@ -128,156 +100,50 @@ function readInstant(text: string, timeZone: string | undefined): number | strin
     hours = 0,
     minutes = 0,
   ] = iso;
-  if (+hours > 23 || +minutes > 59) return 'has an impossible offset';
+  if (+hours > 23 || +minutes > 59) return { ok: false, reason: 'has an impossible offset' };
   let offset: number | undefined;
   if (zulu) offset = 0;
   else if (sign) offset = (sign === '-' ? -1 : 1) * (+hours * 60 + +minutes);
-  return instantOf(
-    timeZone,
-    offset,
-    +year!,
-    +month!,
-    +day!,
-    +hour!,
-    +minute!,
-    +second,
+  return {
+    ok: true,
+    year: +year!,
+    month: +month!,
+    day: +day!,
+    hour: +hour!,
+    minute: +minute!,
+    second: +second,
     // The fraction, truncated to the millisecond.
-    +`${fraction}00`.slice(0, 3),
-  );
+    millisecond: +`${fraction}00`.slice(0, 3),
+    offset,
+  };
+}
+
+/** The fields of a timestamp's text once trimmed (a long text is refused unread). */
+function readTrimmed(value: string): TimestampText {
+  const text = value.length <= MAX_LENGTH ? value.trim() : '';
+  return readDigitForm(text) ?? readIsoForm(text);
+}
+
+function invalid(value: string, problem: string): TimestampResult {
+  return { ok: false, reason: `Timestamp ${excerpt(value)} ${problem}` };
 }
 
 /**
  * Reads a timestamp in one of the accepted forms, checking that it names a real calendar
- * time, as milliseconds since the epoch: one without an offset is read in `timeZone`.
- * Returns a message saying what is wrong for an invalid one; throws only for an unknown zone.
+ * time: one without an offset is read in `timeZone`. Throws only for an unknown zone.
  *
  * @internal
  */
-export function readTimestamp(value: string, timeZone?: string): number | string {
-  const time = readInstant(value.length <= MAX_LENGTH ? value.trim() : '', timeZone);
-  return typeof time === 'string' ? `Timestamp ${excerpt(value)} ${time}` : time;
-}
-
-/**
- * {@link readTimestamp} as a `Date`, throwing {@link InvalidTimestampError} for an invalid
- * timestamp.
- *
- * @internal
- */
-export function timestampToDate(value: string, timeZone: string | undefined): Date {
-  const time = readTimestamp(value, timeZone);
-  if (typeof time === 'string') throw new InvalidTimestampError(time);
-  return new Date(time);
-}
-
-const MAX_ZONES = 64;
-const MAX_CACHED_HOURS = 8_760;
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const hourOffsets = new Map<string, Map<number, number>>();
-
-/** Whether `timeZone` is UTC, which needs no formatter; `undefined` stands for it. */
-function isUtc(timeZone: string | undefined): timeZone is 'UTC' | 'Etc/UTC' | undefined {
-  return timeZone === undefined || timeZone === 'UTC' || timeZone === 'Etc/UTC';
-}
-
-/** A cached formatter for `timeZone`; throws {@link InvalidOptionsError} for an unknown zone. */
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
-  if (formatter) return formatter;
-  try {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-      era: 'short',
-    });
-  } catch (cause) {
-    throw new InvalidOptionsError(`Unknown time zone ${excerpt(timeZone)}`, { cause });
-  }
-  if (formatters.size >= MAX_ZONES) formatters.clear();
-  formatters.set(timeZone, formatter);
-  return formatter;
-}
-
-/**
- * Throws {@link InvalidOptionsError} unless `timeZone` is a time zone this runtime knows.
- * Returns it.
- *
- * @internal
- */
-export function assertTimeZone(timeZone: string | undefined): string | undefined {
-  if (!isUtc(timeZone)) {
-    if (typeof timeZone !== 'string') {
-      throw new InvalidOptionsError(
-        'timeZone must be an IANA time zone name such as "Europe/Madrid"',
-      );
-    }
-    formatterFor(timeZone);
-  }
-  return timeZone;
-}
-
-/** Offset of `timeZone` from UTC at instant `epoch`, in milliseconds. */
-function offsetAt(formatter: Intl.DateTimeFormat, epoch: number): number {
-  const whole = Math.floor(epoch / 1000) * 1000;
-  const parts: Record<string, string> = {};
-  for (const { type, value } of formatter.formatToParts(whole)) parts[type] = value;
-  const year = +parts.year!;
-  const local = wallClock(
-    parts.era?.startsWith('B') ? 1 - year : year,
-    +parts.month!,
-    +parts.day!,
-    +parts.hour!,
-    +parts.minute!,
-    +parts.second!,
-  );
-  return local - whole;
-}
-
-/**
- * The offset to subtract from a wall-clock time in `formatter`'s zone, with Temporal's
- * `'compatible'` disambiguation, and whether that offset holds for the whole local hour.
- */
-function resolveOffset(formatter: Intl.DateTimeFormat, wall: number): [number, boolean] {
-  const before = offsetAt(formatter, wall - DAY);
-  const after = offsetAt(formatter, wall + DAY);
-  const earlierOk = offsetAt(formatter, wall - before) === before;
-  const laterOk = before === after ? earlierOk : offsetAt(formatter, wall - after) === after;
-  if (earlierOk && laterOk) {
-    // Either no transition nearby, or a repeated time: the earlier instant has the larger offset.
-    return [Math.max(before, after), before === after];
-  }
-  if (earlierOk) return [before, true];
-  if (laterOk) return [after, true];
-  // A time in a gap is moved forward by the gap's length: read it with the offset before.
-  return [before, false];
-}
-
-function zoneOffset(timeZone: string, wall: number): number {
-  let cache = hourOffsets.get(timeZone);
-  if (!cache) {
-    cache = new Map();
-    hourOffsets.set(timeZone, cache);
-  }
-  const hourStart = Math.floor(wall / HOUR) * HOUR;
-  const cached = cache.get(hourStart);
-  if (cached !== undefined) return cached;
-  const formatter = formatterFor(timeZone);
-  const [offset, unique] = resolveOffset(formatter, wall);
-  if (unique) {
-    const [first, firstUnique] = resolveOffset(formatter, hourStart);
-    const [last, lastUnique] = resolveOffset(formatter, hourStart + HOUR - 1);
-    if (firstUnique && lastUnique && first === offset && last === offset) {
-      if (cache.size >= MAX_CACHED_HOURS) cache.clear();
-      cache.set(hourStart, offset);
-    }
-  }
-  return offset;
+export function readTimestamp(value: string, timeZone?: string): TimestampResult {
+  // The digit forms are nearly all timestamps, and seldom padded: they are tried untrimmed first.
+  const fields = readDigitForm(value) ?? readTrimmed(value);
+  if (!fields.ok) return invalid(value, fields.reason);
+  const problem = calendarProblem(fields);
+  if (problem !== undefined) return invalid(value, problem);
+  const wall = utcMillis(fields);
+  const offset =
+    fields.offset === undefined ? wallClockOffset(timeZone, wall) : fields.offset * MINUTE;
+  return { ok: true, time: wall - offset };
 }
 
 /**
@@ -302,7 +168,9 @@ export function parseTimestamp(value: string, options?: TimeZoneOptions): Date {
   if (typeof value !== 'string') {
     throw new InvalidTimestampError(`Timestamp must be a string, received ${typeof value}`);
   }
-  return timestampToDate(value, timeZone);
+  const result = readTimestamp(value, timeZone);
+  if (!result.ok) throw new InvalidTimestampError(result.reason);
+  return new Date(result.time);
 }
 
 /**
@@ -321,7 +189,7 @@ export function formatSentAt(date: Date, options?: TimeZoneOptions): string {
   const timeZone = assertTimeZone(options?.timeZone);
   const epoch = date instanceof Date ? date.getTime() : NaN;
   if (Number.isNaN(epoch)) throw new InvalidTimestampError('formatSentAt needs a valid Date');
-  const local = new Date(isUtc(timeZone) ? epoch : epoch + offsetAt(formatterFor(timeZone), epoch));
+  const local = new Date(epoch + offsetAt(timeZone, epoch));
   const year = local.getUTCFullYear();
   // Written negatively so that an instant the zone's offset moves out of the Date range
   // (its year is NaN) is refused too.

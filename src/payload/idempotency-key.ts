@@ -1,0 +1,77 @@
+import type { WebhookEvent } from './event.js';
+
+/**
+ * What identifies a notification: the fields of its event that a redelivery repeats and
+ * another notification changes, and the text of its time as sent.
+ *
+ * @internal
+ */
+export interface NotificationIdentity
+  extends Pick<
+    WebhookEvent,
+    'format' | 'requestId' | 'registrationAuthority' | 'eventType' | 'status' | 'previousStatus'
+  > {
+  /**
+   * The time of the notification as sent: the time of the change (`date`, else `request.date`),
+   * which a resend repeats, else `sent_at`, which a resend may renew.
+   */
+  readonly time: string | number;
+  /** The certificates, in the order sent. */
+  readonly certificates: readonly { readonly serialNumber: string; readonly status: string }[];
+}
+
+/** Keys up to this length are kept as they are; longer ones are hashed. */
+const MAX_KEY_LENGTH = 200;
+
+/** 53-bit string hash (cyrb53), in base 36. */
+function hash(text: string, seed: number): string {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+}
+
+/**
+ * The idempotency key of a notification (`WebhookEvent.idempotencyKey`). Receivers store it
+ * to recognise a redelivery, so its format is part of the package's contract: it never
+ * changes within a major version.
+ *
+ * The key is the fields below joined by `:`, an absent field written as nothing:
+ *
+ * 1. `e` for the envelope format, `l` for the legacy one;
+ * 2. the request id (`request.pk`, or the legacy `request`), in decimal;
+ * 3. the registration authority id, in decimal;
+ * 4. the normalized event type (always empty for the legacy format);
+ * 5. the normalized request status;
+ * 6. the normalized previous status;
+ * 7. the time as sent, trimmed: top-level `date`, else `request.date`, else `sent_at`
+ *    (a number in decimal);
+ *
+ * then, for each certificate in the order sent, `:` followed by its serial number as sent, `=`
+ * and its normalized status. A key longer than 200 characters is replaced by `h:` followed by
+ * two cyrb53 hashes of it, with seeds 1 and 2, each in base 36, so that no key is longer than
+ * 24 characters then.
+ *
+ * @example
+ * ```ts
+ * 'e:28634:139:VIDEOID_UPDATED:VIDEOREVIEW::20250715084502'
+ * 'e:::REQUEST_ENROLLED:ISSUED::20250301102540:03243d63df48a72d=VALID'
+ * 'l:46760:455::VIDEOINCOMPLETE:VIDEOPENDING:2021-07-20T08:08:21.132394'
+ * 'h:ddv4qjzhyd26ijklrr0zj'
+ * ```
+ * @internal
+ */
+export function createIdempotencyKey(identity: NotificationIdentity): string {
+  const { requestId, registrationAuthority, eventType, previousStatus } = identity;
+  let key = `${identity.format === 'envelope' ? 'e' : 'l'}:${requestId ?? ''}:${registrationAuthority ?? ''}:${eventType ?? ''}:${identity.status}:${previousStatus ?? ''}:${String(identity.time).trim()}`;
+  for (const certificate of identity.certificates) {
+    key += `:${certificate.serialNumber}=${certificate.status}`;
+  }
+  return key.length <= MAX_KEY_LENGTH ? key : `h:${hash(key, 1)}${hash(key, 2)}`;
+}
