@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { dist, isMain, printTable, requireDist, root } from './util.mjs';
 
-export const ENTRIES = ['index', 'node', 'express', 'fetch', 'testing', 'redis'];
+export const ENTRIES = ['index', 'node', 'express', 'fetch', 'testing', 'redis', 'sqlite'];
 const BUDGET = 5 * 1024;
 // Optional peers of the redis entry: never part of the package's weight.
 const PEERS = ['ioredis', 'redis'];

@@ -1,7 +1,7 @@
 // Installs the packed tarball into scratch ESM and CJS projects and uses it there by name,
 // the way a user would.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -17,7 +17,12 @@ import * as express from 'uanataca-webhooks/express';
 import * as fetch from 'uanataca-webhooks/fetch';
 import * as testing from 'uanataca-webhooks/testing';
 import { createRedisDedupeStore } from 'uanataca-webhooks/redis';
+import { createSqliteInbox } from 'uanataca-webhooks/sqlite';
 if (typeof createRedisDedupeStore !== 'function') throw new Error('esm: no redis store');
+const inbox = createSqliteInbox({ path: 'esm-inbox.sqlite' });
+const added = await inbox.add({ idempotencyKey: 'k', status: 'pending', receivedAt: new Date(), body: '{}' });
+if ((await inbox.get(added.id))?.body !== '{}') throw new Error('esm: sqlite inbox lost the entry');
+await inbox.close();
 const event = parseWebhook(${JSON.stringify(fixture)}, { timeZone: 'Europe/Madrid' });
 if (event.status !== 'VIDEOPENDING' || event.requestId !== 28634) throw new Error('esm: wrong event');
 const failed = safeParseWebhook('{');
@@ -29,6 +34,13 @@ const { parseWebhook, isWebhookError, safeParseWebhook } = require('uanataca-web
 require('uanataca-webhooks/node'); require('uanataca-webhooks/express');
 require('uanataca-webhooks/fetch'); require('uanataca-webhooks/testing');
 if (typeof require('uanataca-webhooks/redis').createRedisStateStore !== 'function') throw new Error('cjs: no redis store');
+const { createSqliteInbox } = require('uanataca-webhooks/sqlite');
+const inbox = createSqliteInbox({ path: 'cjs-inbox.sqlite' });
+inbox.stats().then(async (stats) => {
+  if (stats.pending !== 0) throw new Error('cjs: sqlite inbox not empty');
+  await inbox.close();
+  console.log('cjs sqlite ok');
+}).catch((error) => { console.error(error); process.exit(1); });
 const event = parseWebhook(${JSON.stringify(fixture)}, { timeZone: 'Europe/Madrid' });
 if (event.status !== 'VIDEOPENDING' || event.requestId !== 28634) throw new Error('cjs: wrong event');
 const failed = safeParseWebhook('{');
@@ -43,6 +55,17 @@ const fromCjs = cjs.safeParseWebhook('{').error;
 if (!isWebhookError(fromCjs) || !cjs.isWebhookError(safeParseWebhook('{').error)) throw new Error('mixed: guard fails across copies');
 console.log('mixed ok');
 `,
+  // Run before better-sqlite3 is there: without a driver, the store says what to install.
+  'no-driver.mjs': `
+import { isWebhookError } from 'uanataca-webhooks';
+import { createSqliteInbox } from 'uanataca-webhooks/sqlite';
+const builtIn = await import('node:' + 'sqlite').then(() => true, () => false);
+const outcome = await createSqliteInbox({ path: 'no-driver.sqlite' }).stats().then(() => 'opened', (error) => error);
+if (builtIn ? outcome !== 'opened' : !(isWebhookError(outcome, 'invalid_options') && /npm install better-sqlite3/.test(outcome.message))) {
+  throw new Error('no-driver: ' + String(outcome));
+}
+console.log('no-driver ok', builtIn ? '(node:sqlite)' : outcome.message);
+`,
   'types.mts': `
 import { parseWebhook, createWebhooks, type WebhookEvent, type KnownRequestStatus } from 'uanataca-webhooks';
 import { createNodeMiddleware } from 'uanataca-webhooks/node';
@@ -50,12 +73,15 @@ import { createExpressMiddleware } from 'uanataca-webhooks/express';
 import { createFetchHandler } from 'uanataca-webhooks/fetch';
 import { createTestFlow } from 'uanataca-webhooks/testing';
 import { createRedisDedupeStore } from 'uanataca-webhooks/redis';
+import { createSqliteInbox, type SqliteInboxOptions } from 'uanataca-webhooks/sqlite';
 const event: WebhookEvent = parseWebhook('{}');
+const sqliteOptions: SqliteInboxOptions = { path: 'inbox.sqlite', driver: 'node:sqlite' };
+const durable = createWebhooks({ inbox: { store: createSqliteInbox(sqliteOptions) } });
 const status: KnownRequestStatus = 'VIDEOREVIEW';
 const webhooks = createWebhooks();
 webhooks.on('VIDEOREVIEW', (e) => { const s: 'VIDEOREVIEW' = e.status; return s; });
 const handlers = [createNodeMiddleware(webhooks), createExpressMiddleware(webhooks), createFetchHandler(webhooks)];
-export { event, status, handlers, createTestFlow, createRedisDedupeStore };
+export { event, status, handlers, createTestFlow, createRedisDedupeStore, durable };
 `,
   'types.cts': `
 import { parseWebhook, type WebhookEvent } from 'uanataca-webhooks';
@@ -87,6 +113,14 @@ try {
     cwd: dir,
     stdio: 'inherit',
   });
+  execFileSync(process.execPath, ['no-driver.mjs'], { cwd: dir, stdio: 'inherit' });
+  // better-sqlite3 as the user would install it: the copy this repository built, linked rather
+  // than built again.
+  symlinkSync(
+    resolve('node_modules/better-sqlite3'),
+    join(dir, 'node_modules', 'better-sqlite3'),
+    'dir',
+  );
   for (const name of ['esm.mjs', 'cjs.cjs', 'mixed.mjs']) {
     execFileSync(process.execPath, [name], { cwd: dir, stdio: 'inherit' });
   }

@@ -24,6 +24,7 @@ const BUDGETS: Readonly<Record<string, number>> = {
   fetch: ADAPTER,
   testing: 5 * KiB,
   redis: 5 * KiB,
+  sqlite: 5 * KiB,
 };
 
 const kib = (bytes: number): string => `${(bytes / KiB).toFixed(2)} KiB`;
