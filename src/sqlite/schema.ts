@@ -25,10 +25,9 @@ CREATE TABLE IF NOT EXISTS ${TABLE} (
   owner TEXT,
   body BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS ${TABLE}_due ON ${TABLE} (next_attempt_at)
-  WHERE status IN ('pending', 'running');
-CREATE INDEX IF NOT EXISTS ${TABLE}_request ON ${TABLE} (request_id, status);
+CREATE INDEX IF NOT EXISTS ${TABLE}_due ON ${TABLE} (status, next_attempt_at);
 CREATE INDEX IF NOT EXISTS ${TABLE}_status ON ${TABLE} (status, id);
+CREATE INDEX IF NOT EXISTS ${TABLE}_request ON ${TABLE} (request_id, id);
 `;
 
 /**

@@ -146,7 +146,7 @@ describe('processes sharing one SQLite inbox file', () => {
       statuses: ['done', 'done', 'done'],
       file: true,
     });
-    expect(report.seen).toEqual(keys);
+    expect([...report.seen].sort()).toEqual([...keys].sort());
     expect(readdirSync(cwd)).toContain('uanataca-webhooks-inbox.sqlite');
     const store = open(join(cwd, 'uanataca-webhooks-inbox.sqlite'));
     expect((await store.list({})).map((entry) => entry.idempotencyKey)).toEqual(
