@@ -38,11 +38,20 @@ async function serve(kind, file, worker) {
   const server = createServer(async (req, res) => {
     if (!(await middleware(req, res))) res.writeHead(404).end();
   });
-  server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+  let cpu;
+  server.listen(0, '127.0.0.1', () => {
+    cpu = process.cpuUsage();
+    process.send({ port: server.address().port });
+  });
   process.on('message', async (message) => {
     if (message !== 'stats') return;
+    const used = process.cpuUsage(cpu);
     await webhooks.inbox.stop({ drain: false });
-    process.send({ handled, stats: await webhooks.inbox.stats() });
+    process.send({
+      handled,
+      cpuMs: (used.user + used.system) / 1000,
+      stats: await webhooks.inbox.stats(),
+    });
   });
 }
 
@@ -69,7 +78,7 @@ async function measure(store, connections, worker) {
       requests: [{ method: 'POST', setupRequest }],
     });
     child.send('stats');
-    const [{ handled, stats }] = await once(child, 'message');
+    const [{ handled, cpuMs, stats }] = await once(child, 'message');
     const recorded = stats.pending + stats.running + stats.done + stats.dead;
     if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
       throw new Error(
@@ -87,6 +96,7 @@ async function measure(store, connections, worker) {
       p99: result.latency.p99,
       max: result.latency.max,
       perSecond: result['2xx'] / SECONDS,
+      cpuUs: (cpuMs * 1000) / result['2xx'],
       accepted: result['2xx'],
       handled,
     };
@@ -97,8 +107,35 @@ async function measure(store, connections, worker) {
   }
 }
 
+/** How long one add takes alone: one transaction, one sync of the log to disk. */
+async function commitLatency(count = 200) {
+  const { createSqliteInbox } = await importDist('sqlite');
+  const dir = mkdtempSync(join(tmpdir(), 'uanataca-bench-commit-'));
+  const store = createSqliteInbox({ path: join(dir, 'inbox.sqlite') });
+  try {
+    await store.stats();
+    const times = [];
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      await store.add({
+        idempotencyKey: `commit:${i}`,
+        status: 'pending',
+        receivedAt: new Date(),
+        body: '{}',
+      });
+      times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    return { p50: times[count >> 1], p99: times[Math.floor(count * 0.99)] };
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function run() {
   requireDist();
+  const commit = await commitLatency();
   // Warm-up, not counted: the first file, the first connections, the JIT.
   await measure('sqlite', 50, 'on');
   const rows = [];
@@ -109,7 +146,7 @@ export async function run() {
   ]) {
     for (const connections of LEVELS) rows.push(await measure(store, connections, worker));
   }
-  return { seconds: SECONDS, rows };
+  return { seconds: SECONDS, commit, rows };
 }
 
 export function print(report) {
@@ -125,6 +162,7 @@ export function print(report) {
       'p99 (ms)',
       'max (ms)',
       'accepted / s',
+      'server CPU / accepted (µs)',
       'handled during the run',
     ],
     report.rows.map((r) => [
@@ -135,8 +173,12 @@ export function print(report) {
       r.p99,
       r.max,
       Math.round(r.perSecond).toLocaleString('en-US'),
+      Math.round(r.cpuUs),
       `${r.handled} / ${r.accepted}`,
     ]),
+  );
+  console.log(
+    `\nOne add alone (one commit, one sync of the log to disk): p50 ${report.commit.p50.toFixed(2)} ms, p99 ${report.commit.p99.toFixed(2)} ms.`,
   );
   const sqlite = report.rows.filter((r) => r.store === 'sqlite' && r.worker === 'on');
   const goalRow = sqlite.find((r) => r.connections === GOALS.p99Level);

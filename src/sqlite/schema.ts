@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS ${TABLE} (
 CREATE INDEX IF NOT EXISTS ${TABLE}_due ON ${TABLE} (status, next_attempt_at);
 CREATE INDEX IF NOT EXISTS ${TABLE}_status ON ${TABLE} (status, id);
 CREATE INDEX IF NOT EXISTS ${TABLE}_request ON ${TABLE} (request_id, id);
+CREATE INDEX IF NOT EXISTS ${TABLE}_queue ON ${TABLE} (received_at, id)
+  WHERE status IN ('pending', 'running');
 `;
 
 /**

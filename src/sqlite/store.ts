@@ -66,26 +66,40 @@ export const DEFAULT_SQLITE_INBOX_PATH = 'uanataca-webhooks-inbox.sqlite';
 const COLUMNS =
   'id, idempotency_key, request_id, event_type, status, attempts, received_at, next_attempt_at, last_error, body';
 
-const SQL = {
-  insert: `INSERT INTO ${TABLE} (idempotency_key, request_id, event_type, status, received_at, next_attempt_at, last_error, body)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
-  idOfKey: `SELECT id FROM ${TABLE} WHERE idempotency_key = ?`,
-  get: `SELECT ${COLUMNS} FROM ${TABLE} WHERE id = ?`,
-  anyDue: `SELECT 1 FROM ${TABLE} WHERE status IN ('pending', 'running') AND next_attempt_at <= ? LIMIT 1`,
-  // Due entries, oldest first: of each request, only its oldest due entry, and none while
-  // another of its entries runs under a live lease. Entries without request id all go.
-  pick: `WITH due AS (
+/** The entries to lease among `candidates` (a query of due entries), oldest first. */
+function pick(candidates: string): string {
+  return `WITH due AS (
       SELECT id, request_id, received_at,
         row_number() OVER (PARTITION BY request_id ORDER BY received_at, id) AS turn
-      FROM ${TABLE}
-      WHERE status IN ('pending', 'running') AND next_attempt_at <= ?
+      FROM (${candidates})
     )
     SELECT id FROM due
     WHERE request_id IS NULL OR (turn = 1 AND request_id NOT IN (
       SELECT request_id FROM ${TABLE}
       WHERE status = 'running' AND next_attempt_at > ? AND request_id IS NOT NULL
     ))
-    ORDER BY received_at, id LIMIT ?`,
+    ORDER BY received_at, id LIMIT ?`;
+}
+
+/** How many due entries a lease of `limit` looks at first. */
+const nearWindow = (limit: number): number => limit * 16 + 64;
+
+const SQL = {
+  insert: `INSERT INTO ${TABLE} (idempotency_key, request_id, event_type, status, received_at, next_attempt_at, last_error, body)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
+  idOfKey: `SELECT id FROM ${TABLE} WHERE idempotency_key = ?`,
+  get: `SELECT ${COLUMNS} FROM ${TABLE} WHERE id = ?`,
+  anyDue: `SELECT 1 FROM ${TABLE} WHERE status IN ('pending', 'running') AND next_attempt_at <= ? LIMIT 1`,
+  // The entries to lease: `pickNear` looks at the first due entries only, read in order from
+  // the queue index, so that a backlog does not make every lease sort all of it; `pickAll`
+  // looks at every due entry, for when the first ones were all held back.
+  pickNear: pick(`SELECT id, request_id, received_at FROM ${TABLE} INDEXED BY ${TABLE}_queue
+      WHERE status IN ('pending', 'running') AND next_attempt_at <= ?
+      ORDER BY received_at, id LIMIT ?`),
+  pickAll: pick(`SELECT id, request_id, received_at FROM ${TABLE}
+      WHERE status IN ('pending', 'running') AND next_attempt_at <= ?`),
+  nearCount: `SELECT count(*) AS count FROM (SELECT 1 FROM ${TABLE} INDEXED BY ${TABLE}_queue
+      WHERE status IN ('pending', 'running') AND next_attempt_at <= ? LIMIT ?)`,
   take: `UPDATE ${TABLE} SET status = 'running', owner = ?, attempts = attempts + 1, next_attempt_at = ?
     WHERE id = ? RETURNING ${COLUMNS}`,
   renew: `UPDATE ${TABLE} SET next_attempt_at = ? WHERE id = ? AND status = 'running' AND owner = ?`,
@@ -270,7 +284,11 @@ export function createSqliteInboxFrom(
       if (due === undefined) return [];
       return write(({ statement }) => {
         const time = Date.now();
-        const picked = statement(SQL.pick).all(time, time, limit);
+        const window = nearWindow(limit);
+        let picked = statement(SQL.pickNear).all(time, window, time, limit);
+        if (picked.length < limit && statement(SQL.nearCount).get(time, window)?.count === window) {
+          picked = statement(SQL.pickAll).all(time, time, limit);
+        }
         return picked.map(({ id }) =>
           toEntry(statement(SQL.take).get(owner, time + leaseMs, id as number)!),
         );

@@ -128,6 +128,17 @@ describe('createSqliteInbox', () => {
     );
   });
 
+  it('leases an entry queued behind more due entries of a held-back request than a lease reads first', async () => {
+    const store = open(nextFile());
+    const { id: running } = await store.add(entry({ requestId: 1 }));
+    expect((await store.lease('w1', 1, 60_000)).map((one) => one.id)).toEqual([running]);
+    // A lease of 1 first reads 80 due entries: here all of request 1, held back.
+    await Promise.all(Array.from({ length: 100 }, () => store.add(entry({ requestId: 1 }))));
+    const { id: behind } = await store.add(entry({ requestId: 2 }));
+    expect((await store.lease('w2', 1, 60_000)).map((one) => one.id)).toEqual([behind]);
+    expect(await store.lease('w2', 1, 60_000)).toEqual([]);
+  });
+
   it('rejects a failing write alone: the writes committed with it are kept', async () => {
     const store = open(nextFile());
     const bad = { ...entry(), status: 'bogus' as 'pending' };
