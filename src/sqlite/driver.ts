@@ -33,6 +33,11 @@ export interface SqliteDatabase {
 /**
  * The SQLite drivers the embedded inbox runs on: `node:sqlite`, built into Node.js 22.13 and
  * later, and the `better-sqlite3` package.
+ *
+ * @example
+ * ```ts
+ * const driver: SqliteDriver = process.versions.node.startsWith('20.') ? 'better-sqlite3' : 'node:sqlite'
+ * ```
  */
 export type SqliteDriver = 'node:sqlite' | 'better-sqlite3';
 

@@ -22,7 +22,14 @@ import { createGroupCommit, type GroupCommit } from './group-commit.js';
 import { prepareDatabase, TABLE } from './schema.js';
 import { whereOf } from './where.js';
 
-/** Options of {@link createSqliteInbox}. */
+/**
+ * Options of {@link createSqliteInbox}.
+ *
+ * @example
+ * ```ts
+ * const options: SqliteInboxOptions = { path: 'data/inbox.sqlite', busyTimeoutMs: 10_000 }
+ * ```
+ */
 export interface SqliteInboxOptions {
   /**
    * The database file, created with its table when missing (its folder must exist). Every
@@ -60,7 +67,14 @@ export interface SqliteInboxOptions {
   busyTimeoutMs?: number | undefined;
 }
 
-/** The file of the embedded inbox when no `path` is given, in the working directory. */
+/**
+ * The file of the embedded inbox when no `path` is given, in the working directory.
+ *
+ * @example
+ * ```ts
+ * const inbox = createInboxControl(createSqliteInbox({ path: DEFAULT_SQLITE_INBOX_PATH }))
+ * ```
+ */
 export const DEFAULT_SQLITE_INBOX_PATH = 'uanataca-webhooks-inbox.sqlite';
 
 const COLUMNS =
