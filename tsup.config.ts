@@ -21,6 +21,7 @@ const config: Options[] = [
       testing: 'src/testing/index.ts',
       redis: 'src/redis/index.ts',
       opentelemetry: 'src/opentelemetry/index.ts',
+      sqlite: 'src/sqlite/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

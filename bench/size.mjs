@@ -16,11 +16,12 @@ export const ENTRIES = [
   'testing',
   'redis',
   'opentelemetry',
+  'sqlite',
 ];
 const BUDGET = 5 * 1024;
 // Optional peers (the redis entry's clients, the OpenTelemetry API, Fastify, whose types alone
 // the plugin imports): never part of the package's weight.
-const PEERS = ['ioredis', 'redis', '@opentelemetry/api', 'fastify'];
+const PEERS = ['ioredis', 'redis', '@opentelemetry/api', 'fastify', 'better-sqlite3'];
 
 /** Minified and gzipped bytes of `dist/<entry>.js` bundled with `external` left out. */
 export async function measure(entry, external) {

@@ -1,7 +1,7 @@
 // Installs the packed tarball into scratch ESM and CJS projects and uses it there by name,
 // the way a user would.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -20,11 +20,16 @@ import { createRedisDedupeStore } from 'uanataca-webhooks/redis';
 import { instrumentWebhooks } from 'uanataca-webhooks/opentelemetry';
 import { createLambdaHandler } from 'uanataca-webhooks/aws-lambda';
 import fastifyPlugin, { fastifyUanatacaWebhooks } from 'uanataca-webhooks/fastify';
+import { createSqliteInbox } from 'uanataca-webhooks/sqlite';
 if (typeof createRedisDedupeStore !== 'function') throw new Error('esm: no redis store');
 instrumentWebhooks(createWebhooks())();
 if (fastifyPlugin !== fastifyUanatacaWebhooks || fastifyPlugin[Symbol.for('plugin-meta')]?.name !== 'uanataca-webhooks') throw new Error('esm: no fastify plugin');
 const lambda = await createLambdaHandler(createWebhooks(), { auth: false })({ httpMethod: 'GET', path: '/' });
 if (lambda.statusCode !== 405) throw new Error('esm: lambda handler answered ' + lambda.statusCode);
+const inbox = createSqliteInbox({ path: 'esm-inbox.sqlite' });
+const added = await inbox.add({ idempotencyKey: 'k', status: 'pending', receivedAt: new Date(), body: '{}' });
+if ((await inbox.get(added.id))?.body !== '{}') throw new Error('esm: sqlite inbox lost the entry');
+await inbox.close();
 const event = parseWebhook(${JSON.stringify(fixture)}, { timeZone: 'Europe/Madrid' });
 if (event.status !== 'VIDEOPENDING' || event.requestId !== 28634) throw new Error('esm: wrong event');
 const failed = safeParseWebhook('{');
@@ -40,6 +45,13 @@ require('uanataca-webhooks/opentelemetry').instrumentWebhooks(require('uanataca-
 if (typeof require('uanataca-webhooks/aws-lambda').createLambdaHandler !== 'function') throw new Error('cjs: no lambda handler');
 const fastify = require('uanataca-webhooks/fastify');
 if (typeof fastify.default !== 'function' || fastify.default !== fastify.fastifyUanatacaWebhooks) throw new Error('cjs: no fastify plugin');
+const { createSqliteInbox } = require('uanataca-webhooks/sqlite');
+const inbox = createSqliteInbox({ path: 'cjs-inbox.sqlite' });
+inbox.stats().then(async (stats) => {
+  if (stats.pending !== 0) throw new Error('cjs: sqlite inbox not empty');
+  await inbox.close();
+  console.log('cjs sqlite ok');
+}).catch((error) => { console.error(error); process.exit(1); });
 const event = parseWebhook(${JSON.stringify(fixture)}, { timeZone: 'Europe/Madrid' });
 if (event.status !== 'VIDEOPENDING' || event.requestId !== 28634) throw new Error('cjs: wrong event');
 const failed = safeParseWebhook('{');
@@ -56,6 +68,17 @@ if (!isWebhookError(fromCjs) || !cjs.isWebhookError(safeParseWebhook('{').error)
 createRequire(import.meta.url)('uanataca-webhooks/opentelemetry').instrumentWebhooks(createWebhooks())();
 console.log('mixed ok');
 `,
+  // Run before better-sqlite3 is there: without a driver, the store says what to install.
+  'no-driver.mjs': `
+import { isWebhookError } from 'uanataca-webhooks';
+import { createSqliteInbox } from 'uanataca-webhooks/sqlite';
+const builtIn = await import('node:' + 'sqlite').then(() => true, () => false);
+const outcome = await createSqliteInbox({ path: 'no-driver.sqlite' }).stats().then(() => 'opened', (error) => error);
+if (builtIn ? outcome !== 'opened' : !(isWebhookError(outcome, 'invalid_options') && /npm install better-sqlite3/.test(outcome.message))) {
+  throw new Error('no-driver: ' + String(outcome));
+}
+console.log('no-driver ok', builtIn ? '(node:sqlite)' : outcome.message);
+`,
   'types.mts': `
 import { parseWebhook, createWebhooks, type WebhookEvent, type KnownRequestStatus } from 'uanataca-webhooks';
 import { createNodeMiddleware } from 'uanataca-webhooks/node';
@@ -68,7 +91,10 @@ import { createLambdaHandler } from 'uanataca-webhooks/aws-lambda';
 import fastifyUanatacaWebhooks from 'uanataca-webhooks/fastify';
 import type { APIGatewayProxyHandler, APIGatewayProxyHandlerV2, LambdaFunctionURLHandler } from 'aws-lambda';
 import Fastify from 'fastify';
+import { createSqliteInbox, type SqliteInboxOptions } from 'uanataca-webhooks/sqlite';
 const event: WebhookEvent = parseWebhook('{}');
+const sqliteOptions: SqliteInboxOptions = { path: 'inbox.sqlite', driver: 'node:sqlite' };
+const durable = createWebhooks({ inbox: { store: createSqliteInbox(sqliteOptions) } });
 const status: KnownRequestStatus = 'VIDEOREVIEW';
 const webhooks = createWebhooks();
 webhooks.on('VIDEOREVIEW', (e) => { const s: 'VIDEOREVIEW' = e.status; return s; });
@@ -80,7 +106,7 @@ const http: APIGatewayProxyHandlerV2 = createLambdaHandler(webhooks);
 const url: LambdaFunctionURLHandler = createLambdaHandler(webhooks);
 const app = Fastify();
 app.register(fastifyUanatacaWebhooks, { webhooks, path: '/hook', auth: false });
-export { event, status, handlers, createTestFlow, createRedisDedupeStore, uninstrument, rest, http, url };
+export { event, status, handlers, createTestFlow, createRedisDedupeStore, uninstrument, rest, http, url, durable };
 `,
   'types.cts': `
 import { parseWebhook, type WebhookEvent } from 'uanataca-webhooks';
@@ -117,6 +143,14 @@ try {
     cwd: dir,
     stdio: 'inherit',
   });
+  execFileSync(process.execPath, ['no-driver.mjs'], { cwd: dir, stdio: 'inherit' });
+  // better-sqlite3 as the user would install it: the copy this repository built, linked rather
+  // than built again.
+  symlinkSync(
+    resolve('node_modules/better-sqlite3'),
+    join(dir, 'node_modules', 'better-sqlite3'),
+    'dir',
+  );
   for (const name of ['esm.mjs', 'cjs.cjs', 'mixed.mjs']) {
     execFileSync(process.execPath, [name], { cwd: dir, stdio: 'inherit' });
   }

@@ -27,6 +27,7 @@ const BUDGETS: Readonly<Record<string, number>> = {
   testing: 5 * KiB,
   redis: 5 * KiB,
   opentelemetry: 5 * KiB,
+  sqlite: 5 * KiB,
 };
 
 const kib = (bytes: number): string => `${(bytes / KiB).toFixed(2)} KiB`;
