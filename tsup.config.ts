@@ -18,6 +18,7 @@ const config: Options[] = [
       fetch: 'src/adapters/fetch.ts',
       testing: 'src/testing/index.ts',
       redis: 'src/redis/index.ts',
+      postgres: 'src/postgres/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

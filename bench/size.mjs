@@ -6,10 +6,10 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { dist, isMain, printTable, requireDist, root } from './util.mjs';
 
-export const ENTRIES = ['index', 'node', 'express', 'fetch', 'testing', 'redis'];
+export const ENTRIES = ['index', 'node', 'express', 'fetch', 'testing', 'redis', 'postgres'];
 const BUDGET = 5 * 1024;
-// Optional peers of the redis entry: never part of the package's weight.
-const PEERS = ['ioredis', 'redis'];
+// Optional peers of the store entries: never part of the package's weight.
+const PEERS = ['ioredis', 'redis', 'pg'];
 
 /** Minified and gzipped bytes of `dist/<entry>.js` bundled with `external` left out. */
 export async function measure(entry, external) {

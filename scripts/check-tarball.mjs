@@ -17,7 +17,10 @@ import * as express from 'uanataca-webhooks/express';
 import * as fetch from 'uanataca-webhooks/fetch';
 import * as testing from 'uanataca-webhooks/testing';
 import { createRedisDedupeStore } from 'uanataca-webhooks/redis';
+import { createPostgresInbox, postgresInboxSchema } from 'uanataca-webhooks/postgres';
 if (typeof createRedisDedupeStore !== 'function') throw new Error('esm: no redis store');
+const pgLike = { query: async () => ({ rows: [], rowCount: 0 }) };
+if (typeof createPostgresInbox(pgLike).lease !== 'function' || !postgresInboxSchema().includes('CREATE TABLE')) throw new Error('esm: no postgres store');
 const event = parseWebhook(${JSON.stringify(fixture)}, { timeZone: 'Europe/Madrid' });
 if (event.status !== 'VIDEOPENDING' || event.requestId !== 28634) throw new Error('esm: wrong event');
 const failed = safeParseWebhook('{');
@@ -29,6 +32,8 @@ const { parseWebhook, isWebhookError, safeParseWebhook } = require('uanataca-web
 require('uanataca-webhooks/node'); require('uanataca-webhooks/express');
 require('uanataca-webhooks/fetch'); require('uanataca-webhooks/testing');
 if (typeof require('uanataca-webhooks/redis').createRedisStateStore !== 'function') throw new Error('cjs: no redis store');
+const postgres = require('uanataca-webhooks/postgres');
+if (typeof postgres.createPostgresStateStore({ query: async () => ({ rows: [] }) }).lock !== 'function') throw new Error('cjs: no postgres store');
 const event = parseWebhook(${JSON.stringify(fixture)}, { timeZone: 'Europe/Madrid' });
 if (event.status !== 'VIDEOPENDING' || event.requestId !== 28634) throw new Error('cjs: wrong event');
 const failed = safeParseWebhook('{');
@@ -50,17 +55,22 @@ import { createExpressMiddleware } from 'uanataca-webhooks/express';
 import { createFetchHandler } from 'uanataca-webhooks/fetch';
 import { createTestFlow } from 'uanataca-webhooks/testing';
 import { createRedisDedupeStore } from 'uanataca-webhooks/redis';
+import { createPostgresDedupeStore, type PostgresClientLike } from 'uanataca-webhooks/postgres';
 const event: WebhookEvent = parseWebhook('{}');
 const status: KnownRequestStatus = 'VIDEOREVIEW';
 const webhooks = createWebhooks();
 webhooks.on('VIDEOREVIEW', (e) => { const s: 'VIDEOREVIEW' = e.status; return s; });
 const handlers = [createNodeMiddleware(webhooks), createExpressMiddleware(webhooks), createFetchHandler(webhooks)];
-export { event, status, handlers, createTestFlow, createRedisDedupeStore };
+const pool: PostgresClientLike = { query: async () => ({ rows: [], rowCount: 0 }) };
+const dedupe = createWebhooks({ dedupe: { store: createPostgresDedupeStore(pool, { timeoutMs: 1_000 }) } });
+export { event, status, handlers, createTestFlow, createRedisDedupeStore, dedupe };
 `,
   'types.cts': `
 import { parseWebhook, type WebhookEvent } from 'uanataca-webhooks';
+import { createPostgresInbox } from 'uanataca-webhooks/postgres';
 const event: WebhookEvent = parseWebhook('{}');
-export { event };
+const inbox = createPostgresInbox({ query: async () => ({ rows: [] }) });
+export { event, inbox };
 `,
 };
 
