@@ -32,8 +32,12 @@ type AddResult = { readonly id: string; readonly duplicate: boolean };
 const RACE_ATTEMPTS = 5;
 /** The most notifications one INSERT records. */
 const MAX_BATCH = 256;
-/** INSERTs of one store under way at once; notifications arriving meanwhile go in the next. */
-const MAX_IN_FLIGHT = 2;
+/**
+ * Statements of one kind (INSERTs, settlements) one store has under way at once: what arrives
+ * meanwhile goes in the next. One at a time makes fewer, larger commits, which measured faster
+ * than several smaller ones at once (BENCHMARKS.md).
+ */
+const MAX_IN_FLIGHT = 1;
 /** The most entries one DELETE of `purge` removes, so that each stays within the deadline. */
 const PURGE_CHUNK = 5_000;
 const STATUSES = ['pending', 'running', 'done', 'dead', 'invalid'] as const;
@@ -92,10 +96,17 @@ SELECT * FROM leased ORDER BY received_ms, id::bigint`,
 WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND status = 'running'`,
     renew: `UPDATE ${inbox} SET next_attempt_at = ${fromNow('$3')}
 WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING 1`,
-    settle: `UPDATE ${inbox} SET status = $3, lease_owner = NULL,
-  next_attempt_at = CASE WHEN $3 = 'pending' THEN ${fromMs('$4::float8')} END,
-  last_error = CASE WHEN $3 = 'done' THEN last_error ELSE $5 END
-WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING 1`,
+    // Attempts ending together, one row each: which of them still held their entry.
+    settle: `WITH input AS (
+  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::float8[], $5::text[])
+    WITH ORDINALITY AS t(id, lease_owner, status, next_ms, last_error, n)
+)
+UPDATE ${inbox} e SET status = input.status, lease_owner = NULL,
+  next_attempt_at = CASE WHEN input.status = 'pending' THEN ${fromMs('input.next_ms')} END,
+  last_error = CASE WHEN input.status = 'done' THEN e.last_error ELSE input.last_error END
+FROM input
+WHERE e.id = input.id AND e.lease_owner = input.lease_owner AND e.status = 'running'
+RETURNING input.n`,
     select: (where: string) => `SELECT ${entryColumns('e')} FROM ${inbox} e WHERE ${where}`,
     // A done or dead entry starts over; an invalid one too, with the fields its body now gives
     // ($2, $3, $4), unless another entry has that key: then it is done, as a duplicate. The
@@ -231,6 +242,24 @@ export function createPostgresInbox(
     { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT },
   );
 
+  type Settlement = readonly [
+    id: string,
+    owner: string,
+    status: string,
+    next: unknown,
+    error: unknown,
+  ];
+  // A busy worker ends many attempts at once: one UPDATE, one commit, for those together.
+  const settleTogether = createBatcher<Settlement, boolean>(
+    (settlements) =>
+      db.operation('settle', async (query) => {
+        const columns = [0, 1, 2, 3, 4].map((column) => settlements.map((one) => one[column]));
+        const held = new Set((await query(sql.settle, columns)).map((row) => Number(row.n) - 1));
+        return settlements.map((_, index) => held.has(index));
+      }),
+    { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT },
+  );
+
   return {
     async add(entry) {
       if (
@@ -264,10 +293,11 @@ export function createPostgresInbox(
       const next = outcome.status === 'pending' ? outcome.nextAttemptAt.getTime() : null;
       if (Number.isNaN(next)) throw new InvalidOptionsError('nextAttemptAt must be a valid Date');
       const error = outcome.status === 'done' ? null : textOf(outcome.error);
-      const values = [id, textOf(owner), outcome.status, next, error];
       return (
         isEntryId(id) &&
-        db.operation('settle', async (query) => (await query(sql.settle, values)).length > 0)
+        db.operation('settle', () =>
+          settleTogether([id, textOf(owner), outcome.status, next, error]),
+        )
       );
     },
 

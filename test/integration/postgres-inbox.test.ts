@@ -128,6 +128,65 @@ describe('createPostgresInbox: tables', () => {
   });
 });
 
+describe('createPostgresInbox: calls made together', () => {
+  it('records adds made together in one go, each key once, the first of a key as new', async () => {
+    const store = createPostgresInbox(pools[0], { tablePrefix: freshPrefix() });
+    const keys = Array.from({ length: 60 }, (_, i) => `together-${i % 20}`);
+    const results = await Promise.all(
+      keys.map((idempotencyKey, i) =>
+        store.add({
+          idempotencyKey,
+          requestId: i,
+          status: 'pending',
+          receivedAt: new Date(),
+          body: `{"n":${i}}`,
+        }),
+      ),
+    );
+    for (let key = 0; key < 20; key++) {
+      const mine = results.filter((_, i) => i % 20 === key);
+      expect(mine.map((one) => one.duplicate)).toEqual([false, true, true]);
+      expect(new Set(mine.map((one) => one.id)).size).toBe(1);
+    }
+    expect((await store.stats()).pending).toBe(20);
+  });
+
+  it('settles attempts made together, each for its lease owner only', async () => {
+    const store = createPostgresInbox(pools[0], { tablePrefix: freshPrefix() });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push(
+        (
+          await store.add({
+            idempotencyKey: `s${i}`,
+            status: 'pending',
+            receivedAt: new Date(),
+            body: '{}',
+          })
+        ).id,
+      );
+    }
+    await store.lease('w1', 10, 60_000);
+    const later = new Date(Date.now() + 60_000);
+    expect(
+      await Promise.all([
+        store.settle(ids[0]!, 'intruder', { status: 'done' }),
+        store.settle(ids[0]!, 'w1', { status: 'done' }),
+        store.settle(ids[1]!, 'w1', { status: 'pending', nextAttemptAt: later, error: 'E1' }),
+        store.settle(ids[2]!, 'w1', { status: 'dead', error: 'E2' }),
+        store.settle('999999999', 'w1', { status: 'done' }),
+      ]),
+    ).toEqual([false, true, true, true, false]);
+    expect(await store.get(ids[0]!)).toMatchObject({ status: 'done', lastError: undefined });
+    expect(await store.get(ids[1]!)).toMatchObject({
+      status: 'pending',
+      lastError: 'E1',
+      nextAttemptAt: later,
+    });
+    expect(await store.get(ids[2]!)).toMatchObject({ status: 'dead', lastError: 'E2' });
+  });
+});
+
 describe('createPostgresInbox behind createWebhooks and createNodeMiddleware', () => {
   const routers: Webhooks[] = [];
   const servers: { close(): Promise<void> }[] = [];
