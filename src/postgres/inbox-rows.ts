@@ -12,16 +12,25 @@ export const entryColumns = (alias: string): string =>
 const encoder = /* @__PURE__ */ new TextEncoder();
 const decoder = /* @__PURE__ */ new TextDecoder();
 
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
 /**
  * The body's UTF-8 bytes in hexadecimal, for `decode(…, 'hex')`: the body is kept as `bytea`,
  * since a `text` column cannot hold every body a sender can post (U+0000).
  */
-export const bodyToHex = (body: string): string =>
-  Array.from(encoder.encode(body), (byte) => (byte < 16 ? '0' : '') + byte.toString(16)).join('');
+export function bodyToHex(body: string): string {
+  const bytes = encoder.encode(body);
+  let hex = '';
+  for (let i = 0; i < bytes.length; i += 1) hex += HEX[bytes[i]!];
+  return hex;
+}
 
 /** An entry from a row selected with {@link entryColumns}. */
 export function toEntry(row: Row): InboxEntry {
-  const hex = String(row.body_hex).match(/../g) ?? [];
+  const hex = String(row.body_hex);
+  const body = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < body.length; i += 1)
+    body[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   return Object.freeze({
     id: String(row.id),
     idempotencyKey: String(row.idempotency_key),
@@ -32,7 +41,7 @@ export function toEntry(row: Row): InboxEntry {
     receivedAt: new Date(Number(row.received_ms)),
     nextAttemptAt: row.next_ms === null ? undefined : new Date(Number(row.next_ms)),
     lastError: (row.last_error as string | null) ?? undefined,
-    body: decoder.decode(Uint8Array.from(hex, (pair) => Number.parseInt(pair, 16))),
+    body: decoder.decode(body),
   });
 }
 

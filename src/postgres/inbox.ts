@@ -75,19 +75,21 @@ ORDER BY n`,
     lease: `WITH picked AS (
   SELECT e.id FROM ${inbox} e
   WHERE e.status IN ('pending', 'running') AND e.next_attempt_at <= ${now}
-    AND (e.request_id IS NULL OR NOT EXISTS (
-      SELECT 1 FROM ${inbox} o
-      WHERE o.request_id = e.request_id AND o.id <> e.id
-        AND (o.status = 'running'
-          OR (e.status = 'pending' AND o.status = 'pending' AND o.next_attempt_at <= ${now}
-            AND (o.received_at, o.id) < (e.received_at, e.id)))))
+    AND (e.request_id IS NULL OR (
+      NOT EXISTS (
+        SELECT 1 FROM ${inbox} r
+        WHERE r.request_id = e.request_id AND r.status = 'running' AND r.id <> e.id)
+      AND (e.status = 'running' OR NOT EXISTS (
+        SELECT 1 FROM ${inbox} o
+        WHERE o.request_id = e.request_id AND (o.received_at, o.id) < (e.received_at, e.id)
+          AND o.status = 'pending' AND o.next_attempt_at <= ${now}))))
   ORDER BY e.received_at, e.id
   LIMIT $2
   FOR UPDATE OF e SKIP LOCKED
 ), leased AS (
   UPDATE ${inbox} e SET status = 'running', lease_owner = $1, attempts = e.attempts + 1,
     next_attempt_at = ${fromNow('$3')}
-  FROM picked WHERE e.id = picked.id
+  WHERE e.id = ANY (ARRAY(SELECT id FROM picked))
   RETURNING ${entryColumns('e')}
 )
 SELECT * FROM leased ORDER BY received_ms, id::bigint`,

@@ -93,7 +93,7 @@ export function inboxSchema(names: TableNames): { ddl: string; probe: string } {
 );
 CREATE UNIQUE INDEX IF NOT EXISTS ${names.index('inbox_running')} ON ${inbox} (request_id) WHERE status = 'running';
 CREATE INDEX IF NOT EXISTS ${names.index('inbox_due')} ON ${inbox} (received_at, id) WHERE status IN ('pending', 'running');
-CREATE INDEX IF NOT EXISTS ${names.index('inbox_request')} ON ${inbox} (request_id, id);
+CREATE INDEX IF NOT EXISTS ${names.index('inbox_request')} ON ${inbox} (request_id, received_at, id);
 `;
   return { ddl, probe: names.table('inbox_request') };
 }

@@ -116,7 +116,7 @@ describe('the schema as SQL, for migrations', () => {
     );
     const state = postgresStateSchema();
     expect(state).toContain('CREATE TABLE IF NOT EXISTS "uanataca_webhooks_state" (');
-    expect(state).toContain('CREATE TABLE IF NOT EXISTS "uanataca_webhooks_locks" (');
+    expect(state).toContain('CREATE UNLOGGED TABLE IF NOT EXISTS "uanataca_webhooks_locks" (');
   });
 
   it('qualifies tables with the schema and prefixes tables and indexes', () => {
