@@ -180,20 +180,25 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     },
     async stop() {
       if (!running) return;
-      running = false;
       await run('pg_ctl', pgCtl(['-m', 'fast', 'stop']));
+      running = false;
     },
     async start() {
       if (!running && !destroyed) await start();
     },
     async destroy() {
-      process.off('exit', destroyNow);
+      // The exit handler stays until the folder is gone: a process that dies meanwhile still
+      // stops the server and deletes it.
       if (running && !destroyed) {
-        running = false;
-        await run('pg_ctl', pgCtl(['-m', 'fast', 'stop'])).catch(() => {});
+        try {
+          await run('pg_ctl', pgCtl(['-m', 'fast', 'stop']));
+          running = false;
+        } catch {
+          // Still running: destroyNow stops it at once.
+        }
       }
-      destroyed = true;
-      rmSync(dir, { recursive: true, force: true });
+      destroyNow();
+      process.off('exit', destroyNow);
     },
   };
 }
