@@ -22,6 +22,7 @@ const config: Options[] = [
       redis: 'src/redis/index.ts',
       opentelemetry: 'src/opentelemetry/index.ts',
       sqlite: 'src/sqlite/index.ts',
+      postgres: 'src/postgres/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

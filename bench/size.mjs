@@ -17,11 +17,12 @@ export const ENTRIES = [
   'redis',
   'opentelemetry',
   'sqlite',
+  'postgres',
 ];
 const BUDGET = 5 * 1024;
 // Optional peers (the redis entry's clients, the OpenTelemetry API, Fastify, whose types alone
 // the plugin imports): never part of the package's weight.
-const PEERS = ['ioredis', 'redis', '@opentelemetry/api', 'fastify', 'better-sqlite3'];
+const PEERS = ['ioredis', 'redis', '@opentelemetry/api', 'fastify', 'better-sqlite3', 'pg'];
 
 /** Minified and gzipped bytes of `dist/<entry>.js` bundled with `external` left out. */
 export async function measure(entry, external) {

@@ -311,16 +311,19 @@ export function describeStateStoreContract(
     it('does not let a hanging handler hold its request longer than handlerTimeoutMs', async () => {
       const store = create();
       const id = nextRequestId();
-      const webhooks = createWebhooks({ state: { store }, handlerTimeoutMs: 60 });
+      const webhooks = createWebhooks({ state: { store }, handlerTimeoutMs: 400 });
       const never = gate();
       webhooks.on('VIDEOREVIEW', () => never.promise);
       const hung = webhooks.receive(notification(id, 'VIDEOREVIEW', 2)).catch((e: unknown) => e);
-      await tick(10);
+      // The hung delivery holds its turn for handlerTimeoutMs plus its store's round trips
+      // (a lock, a read, an unlock): the second arrives early enough to wait for it, late
+      // enough to leave room for those round trips in its own wait of handlerTimeoutMs.
+      await tick(150);
       const started = Date.now();
       expect(await webhooks.receive(notification(id, 'ENROLLREADY', 3))).toMatchObject({
         transition: 'apply',
       });
-      expect(Date.now() - started).toBeGreaterThanOrEqual(35);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(150);
       expect(await hung).toMatchObject({
         code: 'handler_failed',
         cause: { name: 'TimeoutError' },
@@ -379,12 +382,14 @@ export function describeStateStoreContract(
     it('refuses with InFlightError a notification that would wait longer than handlerTimeoutMs', async () => {
       const store = create();
       const id = nextRequestId();
-      const webhooks = createWebhooks({ state: { store }, handlerTimeoutMs: 200 });
-      webhooks.on('VIDEOPENDING', () => tick(120));
-      webhooks.on('VIDEOREVIEW', () => tick(120));
+      // Room for a durable store's round trips (a lock, a read, a write, an unlock) on top of
+      // a handler's 250 ms, within the 400 ms a notification may wait.
+      const webhooks = createWebhooks({ state: { store }, handlerTimeoutMs: 400 });
+      webhooks.on('VIDEOPENDING', () => tick(250));
+      webhooks.on('VIDEOREVIEW', () => tick(250));
       const pending = webhooks.receive(notification(id, 'VIDEOPENDING', 1));
       const review = webhooks.receive(notification(id, 'VIDEOREVIEW', 2));
-      // Behind two handlers of 120 ms: its turn would come after 240 ms.
+      // Behind two handlers of 250 ms: its turn would come after 500 ms.
       const approval = webhooks.receive(notification(id, 'ENROLLREADY', 3));
       await expect(approval).rejects.toMatchObject({
         code: 'in_flight',
