@@ -311,11 +311,13 @@ export function describeStateStoreContract(
     it('does not let a hanging handler hold its request longer than handlerTimeoutMs', async () => {
       const store = create();
       const id = nextRequestId();
-      const webhooks = createWebhooks({ state: { store }, handlerTimeoutMs: 60 });
+      const webhooks = createWebhooks({ state: { store }, handlerTimeoutMs: 200 });
       const never = gate();
       webhooks.on('VIDEOREVIEW', () => never.promise);
       const hung = webhooks.receive(notification(id, 'VIDEOREVIEW', 2)).catch((e: unknown) => e);
-      await tick(10);
+      // The hung delivery gives its turn up a few store round trips after its handlers' 200 ms
+      // (a lock, a read, an unlock): this one, arriving later, may wait 200 ms from its arrival.
+      await tick(60);
       const started = Date.now();
       expect(await webhooks.receive(notification(id, 'ENROLLREADY', 3))).toMatchObject({
         transition: 'apply',
