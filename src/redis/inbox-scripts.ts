@@ -52,8 +52,8 @@ local function move(id, from, to)
   Z('s:' .. to, id, id)
   set(id, 'status', to)
 end
-local function queue(id, due, t)
-  local at = get(id, 'received')
+local function queue(id, due, t, at)
+  at = at or get(id, 'received')
   Z('pending', at, id)
   if due <= t then Z('ready', at, id) else Z('delayed', due, id) end
 end
@@ -68,7 +68,7 @@ const script = (body: string): string => PRELUDE + body;
 
 /**
  * ARGV: idempotency key, status, request id ('' for none), then the entry's fields as
- * name/value pairs. Replies `{ id, 1 }` when the key was there, `{ id, 0 }` once recorded.
+ * name/value pairs, its reception time first. Replies `{ id, 1 }` when the key was there, `{ id, 0 }` once recorded.
  *
  * @internal
  */
@@ -84,7 +84,7 @@ if ARGV[3] ~= '' then Z('r:' .. ARGV[3], id, id) end
 if ARGV[2] == 'pending' then
   local t = now()
   set(id, 'next', t)
-  queue(id, t, t)
+  queue(id, t, t, ARGV[5])
 end
 return {id, 0}
 `);
@@ -105,7 +105,7 @@ for _, name in ipairs({'delayed', 'running'}) do
 end
 local out, taken, skipped = {}, {}, 0
 while #out < limit and skipped < ${BATCH} do
-  local page = call('ZRANGE', P .. 'ready', skipped, skipped + 99)
+  local page = call('ZRANGE', P .. 'ready', skipped, skipped + limit - #out + 9)
   if #page == 0 then break end
   for _, id in ipairs(page) do
     if #out >= limit or skipped >= ${BATCH} then break end

@@ -113,7 +113,10 @@ function toEntries(reply: unknown): InboxEntry[] {
  * (default 2 s): one that has not settled by then rejects with `StoreUnavailableError` (its
  * `cause` a `TimeoutError`), and a delivery is answered 503 so that the provider delivers it
  * again. Configure the client as for {@link createRedisDedupeStore} (no offline queue), so
- * that deliveries fail at once while Redis is disconnected.
+ * that deliveries fail at once while Redis is disconnected. A script that timed out may still
+ * run once Redis answers again (a paused server, a stalled network): a late `add` makes the
+ * redelivery a duplicate, a late `lease` leaves its entries running, unhandled, until their
+ * lease runs out (the inbox's `leaseMs`) and another attempt takes them over.
  *
  * **Durability.** `add` resolves once the script has run, so the entry is in Redis: it
  * survives a crash of this process at any later moment. Whether it survives a crash of Redis
@@ -204,9 +207,9 @@ export function createRedisInbox(
         entry.idempotencyKey,
         entry.status,
         entry.requestId ?? '',
+        ...field('received', entry.receivedAt.getTime()),
         ...field('request', entry.requestId),
         ...field('type', entry.eventType),
-        ...field('received', entry.receivedAt.getTime()),
         ...field('error', entry.lastError),
         ...field('body', entry.body),
       ]);
