@@ -509,6 +509,8 @@ if (env.CLIENT === 'ioredis') {
 const webhooks = createWebhooks({
   dedupe: { store: createRedisDedupeStore(client, { prefix }), claimTtlMs: Number(env.CLAIM_TTL_MS) },
   state: { store: createRedisStateStore(client, { prefix }) },
+  ...(env.HANDLER_TIMEOUT_MS && { handlerTimeoutMs: Number(env.HANDLER_TIMEOUT_MS) }),
+  ...(env.STORE_TIMEOUT_MS && { storeTimeoutMs: Number(env.STORE_TIMEOUT_MS) }),
 });
 const delay = Number(env.HANDLER_DELAY_MS ?? 0);
 webhooks.on('*', async (event, context) => {
@@ -543,6 +545,10 @@ export interface ReceiverOptions {
   readonly claimTtlMs: number;
   readonly hangRequestId?: number;
   readonly handlerDelayMs?: number;
+  /** The router's `handlerTimeoutMs` (its default when not given). */
+  readonly handlerTimeoutMs?: number;
+  /** The router's `storeTimeoutMs` (its default when not given). */
+  readonly storeTimeoutMs?: number;
 }
 
 export async function startReceiver(options: ReceiverOptions): Promise<Receiver> {
@@ -557,6 +563,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       CLAIM_TTL_MS: String(options.claimTtlMs),
       HANG_REQUEST_ID: String(options.hangRequestId ?? -1),
       HANDLER_DELAY_MS: String(options.handlerDelayMs ?? 0),
+      HANDLER_TIMEOUT_MS: String(options.handlerTimeoutMs ?? ''),
+      STORE_TIMEOUT_MS: String(options.storeTimeoutMs ?? ''),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
