@@ -106,15 +106,36 @@ export const DEFAULT_PREFIX = 'uanataca-webhooks:';
 export const DEFAULT_TIMEOUT_MS = 2_000;
 
 /**
- * Checks the prefix option.
+ * Checks the prefix option; `fallback` when it is not given.
  *
  * @internal
  */
-export function resolvePrefix(options: RedisStoreOptions): string {
-  const prefix = options.prefix ?? DEFAULT_PREFIX;
+export function resolvePrefix(
+  options: RedisStoreOptions,
+  fallback: string = DEFAULT_PREFIX,
+): string {
+  const prefix = options.prefix ?? fallback;
   if (typeof prefix !== 'string') throw new InvalidOptionsError('prefix must be a string');
   return prefix;
 }
+
+/**
+ * Deletes `KEYS[1]` if it still holds `ARGV[1]`, the token of whoever took it: a holder whose
+ * hold expired cannot release what another has taken since.
+ *
+ * @internal
+ */
+export const COMPARE_AND_DELETE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])
+`;
+
+/**
+ * A duration as Redis's `PX` wants it: a whole positive number of milliseconds.
+ *
+ * @internal
+ */
+export const milliseconds = (ms: number): number => Math.max(1, Math.ceil(ms));
 
 const decoder = /* @__PURE__ */ new TextDecoder();
 

@@ -1,7 +1,9 @@
 import { createTokenSource } from '../dedupe/claim-token.js';
 import type { ClaimResult, DedupeStore } from '../dedupe/dedupe-store.js';
 import {
+  COMPARE_AND_DELETE,
   createEvaluator,
+  milliseconds,
   type RedisClientLike,
   type RedisStoreOptions,
   resolvePrefix,
@@ -32,16 +34,8 @@ redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
 return 1
 `;
 
-const RELEASE = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-return redis.call('DEL', KEYS[1])
-`;
-
 const IN_FLIGHT: ClaimResult = Object.freeze({ state: 'in_flight' });
 const DONE: ClaimResult = Object.freeze({ state: 'done' });
-
-/** Redis wants a whole positive number of milliseconds. */
-const milliseconds = (ttlMs: number): number => Math.max(1, Math.ceil(ttlMs));
 
 /**
  * Creates a {@link DedupeStore} on Redis, shared by every instance that receives the same
@@ -148,7 +142,7 @@ export function createRedisDedupeStore(
     },
 
     async release(key, token) {
-      await evaluate(RELEASE, [prefix + key], [`claimed:${token}`]);
+      await evaluate(COMPARE_AND_DELETE, [prefix + key], [`claimed:${token}`]);
     },
   };
 }

@@ -1,7 +1,10 @@
+import { createTokenSource } from '../dedupe/claim-token.js';
 import { positiveInteger } from '../options.js';
 import type { RequestState, StateStore } from '../state/state-store.js';
 import {
+  COMPARE_AND_DELETE,
   createEvaluator,
+  milliseconds,
   type RedisClientLike,
   type RedisStoreOptions,
   resolvePrefix,
@@ -46,6 +49,9 @@ redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1
 `;
 
+// ARGV: the holder's token, the lock's life in milliseconds.
+const LOCK = `return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') and 1 or 0`;
+
 function toState(reply: unknown): RequestState | undefined {
   if (!Array.isArray(reply) || reply.length !== 2) {
     throw new TypeError('Unexpected reply from Redis to the state read');
@@ -83,6 +89,14 @@ function toState(reply: unknown): RequestState | undefined {
  * script, so the check and the write are one atomic step. Every write renews the expiry
  * (`ttlMs`).
  *
+ * It locks requests across instances (`lock` and `unlock`), so that the router handles the
+ * notifications of one request one at a time on every instance sharing the store: a lock is
+ * the key `<prefix>lock:<requestId>`, taken with one atomic `SET … NX PX ttlMs` holding a
+ * token unique to the holder, and released by a compare-and-delete script, so a holder whose
+ * lock expired (the router gives it the handler timeout plus four store deadlines) cannot
+ * release the lock another instance has taken since. A lock left by a crashed instance frees
+ * itself when it expires.
+ *
  * Notifications without a request id (the provider's `ISSUED` and certificate templates)
  * are not tracked and never reach the store.
  *
@@ -106,8 +120,11 @@ export function createRedisStateStore(
   options: RedisStateStoreOptions = {},
 ): StateStore {
   const evaluate = createEvaluator(client, options);
-  const prefix = `${resolvePrefix(options)}state:`;
+  const base = resolvePrefix(options);
+  const prefix = `${base}state:`;
   const ttlMs = positiveInteger(options.ttlMs, DEFAULT_TTL_MS, 'ttlMs');
+  const locks = `${base}lock:`;
+  const nextToken = createTokenSource();
 
   return {
     async get(requestId) {
@@ -127,6 +144,20 @@ export function createRedisStateStore(
         ],
       );
       return Number(reply) === 1;
+    },
+
+    async lock(requestId, lockTtlMs) {
+      const token = nextToken();
+      const reply = await evaluate(
+        LOCK,
+        [`${locks}${requestId}`],
+        [token, milliseconds(lockTtlMs)],
+      );
+      return Number(reply) === 1 ? token : undefined;
+    },
+
+    async unlock(requestId, token) {
+      await evaluate(COMPARE_AND_DELETE, [`${locks}${requestId}`], [token]);
     },
   };
 }

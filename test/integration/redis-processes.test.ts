@@ -41,7 +41,13 @@ const freshPrefix = (): string => `processes-${process.pid}-${++prefixes}:`;
 async function start(
   client: ClientKind,
   prefix: string,
-  extra: { claimTtlMs?: number; hangRequestId?: number; handlerDelayMs?: number } = {},
+  extra: {
+    claimTtlMs?: number;
+    hangRequestId?: number;
+    handlerDelayMs?: number;
+    handlerTimeoutMs?: number;
+    storeTimeoutMs?: number;
+  } = {},
 ): Promise<Receiver> {
   const receiver = await startReceiver({
     client,
@@ -50,6 +56,8 @@ async function start(
     claimTtlMs: extra.claimTtlMs ?? 30_000,
     ...(extra.hangRequestId !== undefined && { hangRequestId: extra.hangRequestId }),
     ...(extra.handlerDelayMs !== undefined && { handlerDelayMs: extra.handlerDelayMs }),
+    ...(extra.handlerTimeoutMs !== undefined && { handlerTimeoutMs: extra.handlerTimeoutMs }),
+    ...(extra.storeTimeoutMs !== undefined && { storeTimeoutMs: extra.storeTimeoutMs }),
   });
   receivers.push(receiver);
   return receiver;
@@ -107,14 +115,18 @@ describe('two receiver processes sharing one Redis', () => {
     ['ioredis', 'node-redis'],
     ['node-redis', 'ioredis'],
   ])(
-    'take over the claim of a %s instance killed mid-handler after claimTtlMs (%s)',
+    'take over the claim and request lock of a %s instance killed mid-handler once both expired (%s)',
     async (first, second) => {
       const prefix = freshPrefix();
       const hangRequestId = nextRequestId();
       const claimTtlMs = 1_500;
+      // The request's lock outlives the claim: it lasts handlerTimeoutMs + 4 × storeTimeoutMs,
+      // 3 s here, and a delivery waits for it handlerTimeoutMs before its 409.
+      const timeouts = { handlerTimeoutMs: 1_000, storeTimeoutMs: 500 };
+      const lockTtlMs = 3_000;
       const [killed, survivor] = await Promise.all([
-        start(first, prefix, { claimTtlMs, hangRequestId }),
-        start(second, prefix, { claimTtlMs }),
+        start(first, prefix, { claimTtlMs, hangRequestId, ...timeouts }),
+        start(second, prefix, { claimTtlMs, ...timeouts }),
       ]);
       const body = notification(hangRequestId, 'VIDEOREVIEW', 1);
 
@@ -129,14 +141,14 @@ describe('two receiver processes sharing one Redis', () => {
       expect(meanwhile.retryAfter).toMatch(/^\d+$/);
 
       let response = meanwhile;
-      while (response.status === 409 && Date.now() - claimedAt < claimTtlMs + 5_000) {
+      while (response.status === 409 && Date.now() - claimedAt < lockTtlMs + 5_000) {
         await sleep(100);
         response = await post(survivor.url, body);
       }
       const tookOverAfter = Date.now() - claimedAt;
       expect(response).toMatchObject({ status: 200, body: { ok: true } });
       expect(response.body.duplicate).toBeUndefined();
-      expect(tookOverAfter).toBeGreaterThanOrEqual(claimTtlMs - 200);
+      expect(tookOverAfter).toBeGreaterThanOrEqual(lockTtlMs - 200);
       expect(await runs(prefix, body)).toBe(1);
       expect((await post(survivor.url, body)).body).toEqual({ ok: true, duplicate: true });
     },

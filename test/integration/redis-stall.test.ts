@@ -12,6 +12,7 @@ import {
 } from '../../src/index.js';
 import {
   createRedisDedupeStore,
+  createRedisInbox,
   createRedisStateStore,
   type RedisClientLike,
 } from '../../src/redis/index.js';
@@ -51,6 +52,8 @@ const stores = {
     createRedisDedupeStore(client, timeoutMs === undefined ? {} : { timeoutMs }),
   state: (client: RedisClientLike, timeoutMs?: number) =>
     createRedisStateStore(client, timeoutMs === undefined ? {} : { timeoutMs }),
+  inbox: (client: RedisClientLike, timeoutMs?: number) =>
+    createRedisInbox(client, timeoutMs === undefined ? {} : { timeoutMs }),
 };
 
 /** One operation of each store, on a client that never answers. */
@@ -68,6 +71,27 @@ const operations = {
       status: 'CREATED',
       occurredAt: new Date(0),
     }),
+  'state lock': (client: RedisClientLike, timeoutMs?: number) =>
+    stores.state(client, timeoutMs).lock!(1, 10_000),
+  'state unlock': (client: RedisClientLike, timeoutMs?: number) =>
+    stores.state(client, timeoutMs).unlock!(1, 't'),
+  'inbox add': (client: RedisClientLike, timeoutMs?: number) =>
+    stores.inbox(client, timeoutMs).add({
+      idempotencyKey: 'k',
+      status: 'pending',
+      receivedAt: new Date(0),
+      body: '{}',
+    }),
+  'inbox lease': (client: RedisClientLike, timeoutMs?: number) =>
+    stores.inbox(client, timeoutMs).lease('owner', 4, 60_000),
+  'inbox settle': (client: RedisClientLike, timeoutMs?: number) =>
+    stores.inbox(client, timeoutMs).settle('1', 'owner', { status: 'done' }),
+  'inbox list': (client: RedisClientLike, timeoutMs?: number) =>
+    stores.inbox(client, timeoutMs).list({}),
+  'inbox purge': (client: RedisClientLike, timeoutMs?: number) =>
+    stores.inbox(client, timeoutMs).purge({ status: 'done' }),
+  'inbox stats': (client: RedisClientLike, timeoutMs?: number) =>
+    stores.inbox(client, timeoutMs).stats(),
 };
 
 /** Whether `promise` has settled, after the pending callbacks have run. */
@@ -162,6 +186,7 @@ describe('the Redis stores: their own deadline, with a client that never answers
     expect(() => createRedisDedupeStore(client, options)).toThrow(InvalidOptionsError);
     expect(() => createRedisStateStore(client, options)).toThrow(InvalidOptionsError);
     expect(() => createRedisStateStore(client, options)).toThrow(/timeoutMs/);
+    expect(() => createRedisInbox(client, options)).toThrow(/timeoutMs/);
   });
 });
 

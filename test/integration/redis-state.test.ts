@@ -52,7 +52,7 @@ for (const kind of CLIENT_KINDS) {
   describeStateStoreContract(
     `createRedisStateStore with ${kind}`,
     () => createRedisStateStore(client(kind).client, { prefix: `state-test-${process.pid}:` }),
-    { numRuns: 40 },
+    { numRuns: 40, locks: true },
   );
 }
 
@@ -74,7 +74,11 @@ describe('createRedisStateStore: options', () => {
     ['a status without a time', ['CREATED', null]],
     ['a time that is not a number', ['CREATED', 'soon']],
   ])('rejects a malformed stored state (%s), so that the router answers 503', async (_, reply) => {
-    const store = createRedisStateStore({ eval: async () => reply, sendCommand: () => {} });
+    // Locks are taken (1); the read gets the malformed reply.
+    const store = createRedisStateStore({
+      eval: async (script: string) => (script.includes('HMGET') ? reply : 1),
+      sendCommand: () => {},
+    });
     const webhooks = createWebhooks({ state: { store } });
     await expect(webhooks.receive(notification(1, 'CREATED', 1))).rejects.toBeInstanceOf(
       StoreUnavailableError,
@@ -100,6 +104,17 @@ describe.each(CLIENT_KINDS)('createRedisStateStore with %s: keys', (kind) => {
       { status: 'ENROLLREADY', occurredAt: at(2) },
     );
     expect(await client(kind).pttl(key)).toBeGreaterThan(3_500_000);
+  });
+
+  it('keeps a lock under <prefix>lock:<requestId> for its ttl, and deletes it on unlock', async () => {
+    const prefix = `state-lock-${kind}-${process.pid}:`;
+    const store = createRedisStateStore(client(kind).client, { prefix });
+    const id = nextRequestId();
+    const token = await store.lock!(id, 60_000);
+    expect(await client(kind).get(`${prefix}lock:${id}`)).toBe(token);
+    expect(await client(kind).pttl(`${prefix}lock:${id}`)).toBeGreaterThan(50_000);
+    await store.unlock!(id, token!);
+    expect(await client(kind).keys(`${prefix}*`)).toEqual([]);
   });
 
   it('forgets a request after ttlMs', async () => {

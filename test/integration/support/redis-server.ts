@@ -6,8 +6,8 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
+import { Cluster, Redis } from 'ioredis';
+import { createClient, createCluster } from 'redis';
 import { createNodeMiddleware } from '../../../src/adapters/node.js';
 import type { Webhooks } from '../../../src/index.js';
 import type { RedisClientLike } from '../../../src/redis/index.js';
@@ -64,10 +64,29 @@ export interface RedisServer {
   pause(): void;
   /** Lets a paused process run again (SIGCONT); it then answers what it was sent meanwhile. */
   resume(): void;
-  /** Stops the server, resuming it first if paused (data is lost: nothing is saved). */
+  /**
+   * Stops the server, resuming it first if paused (data is lost unless it was started with
+   * `durable`).
+   */
   stop(): Promise<void>;
-  /** Starts it again on the same port, empty. */
+  /** Kills the server with SIGKILL, as a crash would: it saves nothing on its way out. */
+  crash(): Promise<void>;
+  /** Starts it again on the same port: empty, or with what its append-only file holds. */
   start(): Promise<void>;
+}
+
+/** How {@link startRedisServer} configures the server. */
+export interface RedisServerOptions {
+  /**
+   * Whether it keeps an append-only file synced on every write (`appendonly yes`,
+   * `appendfsync always`), so that what it acknowledged survives a crash. Otherwise nothing
+   * is saved.
+   *
+   * @default false
+   */
+  readonly durable?: boolean;
+  /** Whether it runs in cluster mode, to be joined by {@link startRedisCluster}. */
+  readonly cluster?: boolean;
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -75,8 +94,8 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-async function launch(port: number, dir: string): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+async function launch(port: number, dir: string, extra: readonly string[]): Promise<ChildProcess> {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...extra];
   const child = spawn(REDIS_SERVER, [...args, '--dir', dir, '--daemonize', 'no'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -113,8 +132,14 @@ async function launch(port: number, dir: string): Promise<ChildProcess> {
   throw new Error(`redis-server did not answer PING on port ${port} within 10 s:\n${output}`);
 }
 
-/** Starts a `redis-server` on a free loopback port, without persistence. */
-export async function startRedisServer(): Promise<RedisServer> {
+/** Starts a `redis-server` on a free loopback port, without persistence unless `durable`. */
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const extra = [
+    ...(options.durable
+      ? ['--appendonly', 'yes', '--appendfsync', 'always']
+      : ['--appendonly', 'no']),
+    ...(options.cluster ? ['--cluster-enabled', 'yes', '--cluster-node-timeout', '5000'] : []),
+  ];
   const dir = mkdtempSync(join(tmpdir(), 'uanataca-redis-'));
   let child: ChildProcess | undefined;
   let paused = false;
@@ -122,7 +147,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   for (let attempt = 1; child === undefined; attempt += 1) {
     port = await freePort();
     try {
-      child = await launch(port, dir);
+      child = await launch(port, dir, extra);
     } catch (error) {
       // Another process may have taken the port between asking and listening.
       if (attempt >= 3 || (error as Error).message.startsWith('Cannot run')) {
@@ -160,8 +185,16 @@ export async function startRedisServer(): Promise<RedisServer> {
       await exited(current);
       clearTimeout(timer);
     },
+    async crash() {
+      const current = child;
+      if (current === undefined) return;
+      child = undefined;
+      paused = false;
+      current.kill('SIGKILL');
+      await exited(current);
+    },
     async start() {
-      if (child === undefined) child = await launch(port, dir);
+      if (child === undefined) child = await launch(port, dir, extra);
     },
   };
   process.once('exit', () => {
@@ -169,6 +202,83 @@ export async function startRedisServer(): Promise<RedisServer> {
     rmSync(dir, { recursive: true, force: true });
   });
   return server;
+}
+
+/** A Redis Cluster of three primaries this test suite started. */
+export interface RedisCluster {
+  readonly ports: readonly number[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts three `redis-server` processes in cluster mode, joins them and shares the 16 384
+ * slots between them; resolves once every node says the cluster is ok.
+ */
+export async function startRedisCluster(): Promise<RedisCluster> {
+  const servers: RedisServer[] = [];
+  try {
+    for (let i = 0; i < 3; i++) servers.push(await startRedisServer({ cluster: true }));
+    const nodes = servers.map((server) => new Redis({ port: server.port, host: '127.0.0.1' }));
+    try {
+      const third = Math.ceil(16_384 / 3);
+      for (const [i, node] of nodes.entries()) {
+        await node.call(
+          'CLUSTER',
+          'ADDSLOTSRANGE',
+          i * third,
+          Math.min(16_383, (i + 1) * third - 1),
+        );
+        await node.call('CLUSTER', 'MEET', '127.0.0.1', servers[0]!.port);
+      }
+      const deadline = Date.now() + 20_000;
+      for (const node of nodes) {
+        for (;;) {
+          const info = String(await node.call('CLUSTER', 'INFO'));
+          if (info.includes('cluster_state:ok') && info.includes('cluster_known_nodes:3')) break;
+          if (Date.now() > deadline) throw new Error(`the cluster did not form:\n${info}`);
+          await sleep(100);
+        }
+      }
+    } finally {
+      for (const node of nodes) node.disconnect();
+    }
+  } catch (error) {
+    for (const server of servers) await server.stop();
+    throw error;
+  }
+  return {
+    ports: servers.map((server) => server.port),
+    async stop() {
+      for (const server of servers) await server.stop();
+    },
+  };
+}
+
+/** A cluster client of `kind` on `ports`, connected, and how to close it. */
+export async function createClusterClient(
+  kind: ClientKind,
+  ports: readonly number[],
+): Promise<{ client: RedisClientLike; close(): Promise<void> }> {
+  const nodes = ports.map((port) => ({ host: '127.0.0.1', port }));
+  if (kind === 'ioredis') {
+    const cluster = new Cluster(nodes, { enableOfflineQueue: false });
+    cluster.on('error', () => {});
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('ioredis cluster: not ready')), 10_000);
+      cluster.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    return { client: cluster, close: async () => cluster.disconnect() };
+  }
+  const cluster = createCluster({
+    rootNodes: nodes.map((socket) => ({ socket })),
+    defaults: { disableOfflineQueue: true },
+  });
+  cluster.on('error', () => {});
+  await cluster.connect();
+  return { client: cluster, close: async () => cluster.destroy() };
 }
 
 /** The two clients the Redis stores support. */
@@ -399,6 +509,8 @@ if (env.CLIENT === 'ioredis') {
 const webhooks = createWebhooks({
   dedupe: { store: createRedisDedupeStore(client, { prefix }), claimTtlMs: Number(env.CLAIM_TTL_MS) },
   state: { store: createRedisStateStore(client, { prefix }) },
+  ...(env.HANDLER_TIMEOUT_MS && { handlerTimeoutMs: Number(env.HANDLER_TIMEOUT_MS) }),
+  ...(env.STORE_TIMEOUT_MS && { storeTimeoutMs: Number(env.STORE_TIMEOUT_MS) }),
 });
 const delay = Number(env.HANDLER_DELAY_MS ?? 0);
 webhooks.on('*', async (event, context) => {
@@ -433,6 +545,10 @@ export interface ReceiverOptions {
   readonly claimTtlMs: number;
   readonly hangRequestId?: number;
   readonly handlerDelayMs?: number;
+  /** The router's `handlerTimeoutMs` (its default when not given). */
+  readonly handlerTimeoutMs?: number;
+  /** The router's `storeTimeoutMs` (its default when not given). */
+  readonly storeTimeoutMs?: number;
 }
 
 export async function startReceiver(options: ReceiverOptions): Promise<Receiver> {
@@ -447,6 +563,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       CLAIM_TTL_MS: String(options.claimTtlMs),
       HANG_REQUEST_ID: String(options.hangRequestId ?? -1),
       HANDLER_DELAY_MS: String(options.handlerDelayMs ?? 0),
+      HANDLER_TIMEOUT_MS: String(options.handlerTimeoutMs ?? ''),
+      STORE_TIMEOUT_MS: String(options.storeTimeoutMs ?? ''),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
