@@ -12,8 +12,18 @@ const SQLITE_ENTRY = 'uanataca-webhooks/sqlite';
 export function createDefaultInbox(): InboxStore {
   let loaded: Promise<InboxStore> | undefined;
   const store = (): Promise<InboxStore> => {
-    loaded ??= (import(SQLITE_ENTRY) as Promise<{ createSqliteInbox(): InboxStore }>).then(
+    // The comments keep webpack and Vite from trying to resolve the entry at build time.
+    loaded ??= (
+      import(/* webpackIgnore: true */ /* @vite-ignore */ SQLITE_ENTRY) as Promise<{
+        createSqliteInbox(): InboxStore;
+      }>
+    ).then(
       (module) => module.createSqliteInbox(),
+      (error: unknown) => {
+        // Not cached: the next operation tries again (and fails again, saying why).
+        loaded = undefined;
+        throw error;
+      },
     );
     return loaded;
   };

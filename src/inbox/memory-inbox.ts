@@ -155,12 +155,10 @@ export function createMemoryInbox(options: MemoryInboxOptions = {}): InboxStore 
       const resolved = resolveFilter(filter);
       const found: InboxEntry[] = [];
       const newestFirst = [...rows.values()].reverse();
-      let skipping = resolved.before !== undefined;
+      // Ids count up, so a page goes on from an entry purged since it was read.
+      const before = resolved.before === undefined ? Infinity : Number(resolved.before);
       for (const row of newestFirst) {
-        if (skipping) {
-          skipping = row.id !== resolved.before;
-          continue;
-        }
+        if (!(Number(row.id) < before)) continue;
         if (!matches(row, resolved)) continue;
         found.push(toEntry(row));
         if (found.length >= resolved.limit) break;

@@ -226,7 +226,7 @@ describe.each([
     app.post('/hook', createExpressMiddleware(webhooks, options));
     app.use('/hook', createExpressErrorHandler(webhooks, options));
     app.use(express.text());
-    app.post('/other', (_req, res) => {
+    app.post('/other', (_req, _res) => {
       throw new Error('another route failed');
     });
     app.post('/small', createExpressMiddleware(webhooks, options));

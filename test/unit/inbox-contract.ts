@@ -322,6 +322,19 @@ export function describeInboxStoreContract(name: string, harness: InboxHarness):
       ).toBe(5);
     });
 
+    it('pages on past an entry that was purged meanwhile', async () => {
+      const store = await harness.create();
+      const request = nextRequest();
+      const added: string[] = [];
+      for (const eventType of ['A', 'A', 'GONE', 'A']) {
+        added.push((await store.add(pending(request, { eventType }))).id);
+        await harness.wait(5);
+      }
+      expect(await store.purge({ requestId: request, eventType: 'GONE' })).toBe(1);
+      const next = await store.list({ requestId: request, before: added[2] });
+      expect(next.map((e) => e.id)).toEqual([added[1], added[0]]);
+    });
+
     it('replays dead and done entries as new, leaves pending and running ones alone', async () => {
       const store = await harness.create();
       const dead = await store.add(pending(null));
