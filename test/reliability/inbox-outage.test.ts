@@ -1,5 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createNodeMiddleware } from '../../src/adapters/node.js';
+import { createPostgresInbox } from '../../src/postgres/index.js';
+import { createRedisInbox } from '../../src/redis/index.js';
+import { createSqliteInbox } from '../../src/sqlite/index.js';
 import {
   createMemoryInbox,
   createWebhooks,
@@ -15,6 +21,18 @@ import {
   startServer,
   type TestServer,
 } from './support.js';
+import {
+  createPool,
+  freshPrefix,
+  startPostgresServer,
+  type PostgresServer,
+} from '../integration/support/postgres-server.js';
+import {
+  createTestClient,
+  startRedisServer,
+  type RedisServer,
+  type TestClient,
+} from '../integration/support/redis-server.js';
 
 /**
  * The durable inbox against a sender that never retries: each of 2,000 notifications is
@@ -26,9 +44,46 @@ import {
 const NOTIFICATIONS = 2_000;
 const OUTAGE_MS = 20_000;
 
-/** The engines the test runs on. */
+/** What an engine leaves to clean up after its test. */
+const cleanups: (() => Promise<void> | void)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** The engines the test runs on: every store the package has, each on a real server. */
 const ENGINES: readonly { name: string; create(): InboxStore | Promise<InboxStore> }[] = [
   { name: 'the memory store', create: () => createMemoryInbox() },
+  {
+    name: 'SQLite',
+    create: () => {
+      const dir = mkdtempSync(join(tmpdir(), 'inbox-outage-'));
+      const store = createSqliteInbox({ path: join(dir, 'inbox.sqlite') });
+      cleanups.push(async () => {
+        await store.close?.();
+        rmSync(dir, { recursive: true, force: true });
+      });
+      return store;
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    create: async () => {
+      const postgres: PostgresServer = await startPostgresServer();
+      const pool = createPool(postgres);
+      cleanups.push(() => postgres.destroy(), () => pool.end());
+      return createPostgresInbox(pool, { tablePrefix: freshPrefix() });
+    },
+  },
+  {
+    name: 'Redis',
+    create: async () => {
+      const redis: RedisServer = await startRedisServer();
+      const client: TestClient = createTestClient('ioredis', redis.port);
+      await client.ready();
+      cleanups.push(() => redis.stop(), () => client.close());
+      return createRedisInbox(client.client);
+    },
+  },
 ];
 
 let server: TestServer | undefined;
