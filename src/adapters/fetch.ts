@@ -14,24 +14,28 @@ import { callSafely } from '../safe-call.js';
 export type { AuthOptions, BasicCredentials } from '../http/auth.js';
 export type { AdapterOptions, WebhookReceiver } from '../http/handle.js';
 
-/** Options of {@link createFetchHandler}. */
-export interface FetchHandlerOptions extends AdapterOptions {
+/**
+ * Options of {@link createFetchHandler}. `Rest` is what the runtime passes to the handler
+ * after the request (Bun's server, Deno's info, a Worker's `env` and `ctx`): annotate it in
+ * `getClientIp` or `waitUntil` and the handler takes the same arguments.
+ */
+export interface FetchHandlerOptions<Rest extends unknown[] = unknown[]> extends AdapterOptions {
   /**
    * Finds the client address, which the Fetch API does not expose. It receives the request
    * and whatever else the runtime passed to the handler.
    *
    * @example
    * ```ts
-   * // Bun.serve({ fetch: (request, server) => handler(request, server) })
-   * getClientIp: (request, server) => (server as Server).requestIP(request)?.address
-   * // Deno.serve((request, info) => handler(request, info))
-   * getClientIp: (request, info) => (info as Deno.ServeHandlerInfo).remoteAddr.hostname
+   * // Bun.serve({ fetch: handler })
+   * getClientIp: (request, server: Server) => server.requestIP(request)?.address
+   * // Deno.serve(handler)
+   * getClientIp: (request, info: Deno.ServeHandlerInfo) => info.remoteAddr.hostname
    * // Cloudflare Workers
    * getClientIp: (request) => request.headers.get('cf-connecting-ip') ?? undefined
    * ```
    */
   getClientIp?:
-    | ((request: Request, ...rest: unknown[]) => string | undefined | Promise<string | undefined>)
+    | ((request: Request, ...rest: Rest) => string | undefined | Promise<string | undefined>)
     | undefined;
   /**
    * With the durable inbox, keeps the work after the answer alive on runtimes that stop a
@@ -43,18 +47,24 @@ export interface FetchHandlerOptions extends AdapterOptions {
    * @example
    * ```ts
    * // Cloudflare Workers: fetch(request, env, ctx)
-   * waitUntil: (promise, _request, _env, ctx) => (ctx as ExecutionContext).waitUntil(promise)
+   * waitUntil: (promise, _request, _env: Env, ctx: ExecutionContext) => ctx.waitUntil(promise)
    * // Vercel: import { waitUntil } from '@vercel/functions'
    * waitUntil: (promise) => waitUntil(promise)
    * ```
    */
   waitUntil?:
-    | ((promise: Promise<unknown>, request: Request, ...rest: unknown[]) => void)
+    | ((promise: Promise<unknown>, request: Request, ...rest: Rest) => void)
     | undefined;
 }
 
-/** A Fetch API handler: a `Request` in, a `Response` out. */
-export type FetchHandler = (request: Request, ...rest: unknown[]) => Promise<Response>;
+/**
+ * A Fetch API handler: a `Request` in, a `Response` out; `Rest`, what the runtime passes after
+ * the request (see {@link FetchHandlerOptions}).
+ */
+export type FetchHandler<Rest extends unknown[] = unknown[]> = (
+  request: Request,
+  ...rest: Rest
+) => Promise<Response>;
 
 function toResponse(response: AdapterResponse, head: boolean): Response {
   return new Response(head ? null : response.body, {
@@ -119,10 +129,10 @@ async function readFetchBody(request: Request, limit: number): Promise<Uint8Arra
  * export const POST = createFetchHandler(webhooks, { auth: { token: process.env.WEBHOOK_TOKEN } });
  * ```
  */
-export function createFetchHandler(
+export function createFetchHandler<Rest extends unknown[] = unknown[]>(
   webhooks: WebhookReceiver,
-  options: FetchHandlerOptions = {},
-): FetchHandler {
+  options: FetchHandlerOptions<Rest> = {},
+): FetchHandler<Rest> {
   const handle = createRequestHandler(webhooks, options);
   const getClientIp = options.getClientIp;
   if (getClientIp !== undefined && typeof getClientIp !== 'function') {
@@ -132,7 +142,7 @@ export function createFetchHandler(
   if (waitUntil !== undefined && typeof waitUntil !== 'function') {
     throw new InvalidOptionsError('waitUntil must be a function');
   }
-  const answer = async (request: Request, rest: unknown[]): Promise<Response> => {
+  const answer = async (request: Request, rest: Rest): Promise<Response> => {
     const url = new URL(request.url);
     const adapted: AdapterRequest = {
       method: request.method,

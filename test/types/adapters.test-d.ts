@@ -95,6 +95,30 @@ describe('createFetchHandler', () => {
     expectTypeOf(worker).not.toBeAny();
   });
 
+  it('takes the runtime arguments annotated in getClientIp or waitUntil', () => {
+    interface BunServer {
+      requestIP(request: Request): { address: string } | null;
+    }
+    const bun = createFetchHandler(webhooks, {
+      getClientIp: (request, server: BunServer) => server.requestIP(request)?.address,
+    });
+    expectTypeOf(bun).toEqualTypeOf<FetchHandler<[server: BunServer]>>();
+    const serve: { fetch(request: Request, server: BunServer): Promise<Response> } = {
+      fetch: bun,
+    };
+    expectTypeOf(serve).not.toBeAny();
+    // @ts-expect-error: the handler wants the server it was told about
+    void bun(new Request('http://localhost/'));
+
+    interface ExecutionContext {
+      waitUntil(promise: Promise<unknown>): void;
+    }
+    const worker = createFetchHandler(webhooks, {
+      waitUntil: (promise, _request, _env: unknown, ctx: ExecutionContext) => ctx.waitUntil(promise),
+    });
+    expectTypeOf(worker).parameters.toEqualTypeOf<[Request, unknown, ExecutionContext]>();
+  });
+
   it('takes getClientIp, sync or async', () => {
     createFetchHandler(webhooks, {
       getClientIp: (request) => request.headers.get('x-real-ip') ?? undefined,
