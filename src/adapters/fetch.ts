@@ -52,9 +52,7 @@ export interface FetchHandlerOptions<Rest extends unknown[] = unknown[]> extends
    * waitUntil: (promise) => waitUntil(promise)
    * ```
    */
-  waitUntil?:
-    | ((promise: Promise<unknown>, request: Request, ...rest: Rest) => void)
-    | undefined;
+  waitUntil?: ((promise: Promise<unknown>, request: Request, ...rest: Rest) => void) | undefined;
 }
 
 /**

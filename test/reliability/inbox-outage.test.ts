@@ -3,16 +3,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createNodeMiddleware } from '../../src/adapters/node.js';
-import { createPostgresInbox } from '../../src/postgres/index.js';
-import { createRedisInbox } from '../../src/redis/index.js';
-import { createSqliteInbox } from '../../src/sqlite/index.js';
 import {
   createMemoryInbox,
   createWebhooks,
   type InboxStore,
   type Webhooks,
 } from '../../src/index.js';
+import { createPostgresInbox } from '../../src/postgres/index.js';
+import { createRedisInbox } from '../../src/redis/index.js';
+import { createSqliteInbox } from '../../src/sqlite/index.js';
 import { createTestPayload } from '../../src/testing/index.js';
+import {
+  createPool,
+  freshPrefix,
+  type PostgresServer,
+  startPostgresServer,
+} from '../integration/support/postgres-server.js';
+import {
+  createTestClient,
+  type RedisServer,
+  startRedisServer,
+  type TestClient,
+} from '../integration/support/redis-server.js';
 import {
   keepAliveAgent,
   post,
@@ -21,18 +33,6 @@ import {
   startServer,
   type TestServer,
 } from './support.js';
-import {
-  createPool,
-  freshPrefix,
-  startPostgresServer,
-  type PostgresServer,
-} from '../integration/support/postgres-server.js';
-import {
-  createTestClient,
-  startRedisServer,
-  type RedisServer,
-  type TestClient,
-} from '../integration/support/redis-server.js';
 
 /**
  * The durable inbox against a sender that never retries: each of 2,000 notifications is
@@ -70,7 +70,10 @@ const ENGINES: readonly { name: string; create(): InboxStore | Promise<InboxStor
     create: async () => {
       const postgres: PostgresServer = await startPostgresServer();
       const pool = createPool(postgres);
-      cleanups.push(() => postgres.destroy(), () => pool.end());
+      cleanups.push(
+        () => postgres.destroy(),
+        () => pool.end(),
+      );
       return createPostgresInbox(pool, { tablePrefix: freshPrefix() });
     },
   },
@@ -80,7 +83,10 @@ const ENGINES: readonly { name: string; create(): InboxStore | Promise<InboxStor
       const redis: RedisServer = await startRedisServer();
       const client: TestClient = createTestClient('ioredis', redis.port);
       await client.ready();
-      cleanups.push(() => redis.stop(), () => client.close());
+      cleanups.push(
+        () => redis.stop(),
+        () => client.close(),
+      );
       return createRedisInbox(client.client);
     },
   },

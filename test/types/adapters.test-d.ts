@@ -114,7 +114,8 @@ describe('createFetchHandler', () => {
       waitUntil(promise: Promise<unknown>): void;
     }
     const worker = createFetchHandler(webhooks, {
-      waitUntil: (promise, _request, _env: unknown, ctx: ExecutionContext) => ctx.waitUntil(promise),
+      waitUntil: (promise, _request, _env: unknown, ctx: ExecutionContext) =>
+        ctx.waitUntil(promise),
     });
     expectTypeOf(worker).parameters.toEqualTypeOf<[Request, unknown, ExecutionContext]>();
   });
