@@ -1,9 +1,12 @@
 // Installs the packed tarball into scratch ESM and CJS projects and uses it there by name,
-// the way a user would.
+// the way a user would: every entry `exports` lists is imported and required, and
+// type-checked under nodenext, bundler and classic (node10) resolution.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { checkClassicConsumer } from './classic-consumer.mjs';
+import { entrySpecifiers } from './package-entries.mjs';
 
 const tarball = resolve(process.argv[2] ?? '');
 const fixture = readFileSync('test/fixtures/videoid-1-request-created.json', 'utf8');
@@ -128,31 +131,66 @@ export { event, createLambdaHandler, plugin, inbox };
 `,
 };
 
+/** Programs that load every entry in `specifiers`, so that an entry added later is covered. */
+function everyEntry(specifiers) {
+  const list = JSON.stringify(specifiers);
+  const check = (format) =>
+    `if (!Object.values(entry).some((value) => typeof value === 'function')) throw new Error('${format}: ' + specifier + ' exports no function');`;
+  const imports = (statement) =>
+    specifiers.map((specifier, i) => statement(`entry${i}`, specifier)).join('\n');
+  const all = specifiers.map((_, i) => `entry${i}`).join(', ');
+  return {
+    'entries.mjs': `for (const specifier of ${list}) {
+  const entry = await import(specifier);
+  ${check('esm')}
+}
+console.log('esm ok: every entry (${specifiers.length})');
+`,
+    'entries.cjs': `for (const specifier of ${list}) {
+  const entry = require(specifier);
+  ${check('cjs')}
+}
+console.log('cjs ok: every entry (${specifiers.length})');
+`,
+    'entries.mts': `${imports((name, specifier) => `import * as ${name} from '${specifier}';`)}
+export const entries: object[] = [${all}];
+`,
+    'entries.cts': `${imports((name, specifier) => `import ${name} = require('${specifier}');`)}
+export const entries: object[] = [${all}];
+`,
+  };
+}
+
+const tsc = resolve('node_modules/typescript/bin/tsc');
 const dir = mkdtempSync(join(tmpdir(), 'uanataca-webhooks-scratch-'));
 try {
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'scratch', private: true }));
-  for (const [name, source] of Object.entries(programs)) writeFileSync(join(dir, name), source);
+  // The optional peers the entries' types and the scratch programs need.
+  const peers = ['@types/node@20', '@types/aws-lambda@8', 'fastify@5', '@opentelemetry/api@~1.9.0'];
+  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--silent', tarball, ...peers], {
+    cwd: dir,
+    stdio: 'inherit',
+  });
+  const installed = join(dir, 'node_modules', 'uanataca-webhooks', 'package.json');
+  const specifiers = entrySpecifiers(JSON.parse(readFileSync(installed, 'utf8')));
+  for (const [name, source] of Object.entries({ ...programs, ...everyEntry(specifiers) })) {
+    writeFileSync(join(dir, name), source);
+  }
   const compilerOptions = { strict: true, noEmit: true, skipLibCheck: false, types: ['node'] };
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
       compilerOptions: { ...compilerOptions, module: 'nodenext' },
-      files: ['types.mts', 'types.cts'],
+      files: ['types.mts', 'types.cts', 'entries.mts', 'entries.cts'],
     }),
   );
   writeFileSync(
     join(dir, 'tsconfig.bundler.json'),
     JSON.stringify({
       compilerOptions: { ...compilerOptions, module: 'esnext', moduleResolution: 'bundler' },
-      files: ['types.mts'],
+      files: ['types.mts', 'entries.mts'],
     }),
   );
-  // The optional peers the entries' types and the scratch program need.
-  const peers = ['@types/node@20', '@types/aws-lambda@8', 'fastify@5', '@opentelemetry/api@~1.9.0'];
-  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--silent', tarball, ...peers], {
-    cwd: dir,
-    stdio: 'inherit',
-  });
   execFileSync(process.execPath, ['no-driver.mjs'], { cwd: dir, stdio: 'inherit' });
   // better-sqlite3 as the user would install it: the copy this repository built, linked rather
   // than built again.
@@ -161,19 +199,20 @@ try {
     join(dir, 'node_modules', 'better-sqlite3'),
     'dir',
   );
-  for (const name of ['esm.mjs', 'cjs.cjs', 'mixed.mjs']) {
+  for (const name of ['esm.mjs', 'cjs.cjs', 'mixed.mjs', 'entries.mjs', 'entries.cjs']) {
     execFileSync(process.execPath, [name], { cwd: dir, stdio: 'inherit' });
   }
   for (const project of ['tsconfig.json', 'tsconfig.bundler.json']) {
-    execFileSync(
-      process.execPath,
-      [resolve('node_modules/typescript/bin/tsc'), '-p', join(dir, project)],
-      {
-        stdio: 'inherit',
-      },
-    );
+    execFileSync(process.execPath, [tsc, '-p', join(dir, project)], { stdio: 'inherit' });
   }
   console.log('types ok (nodenext and bundler, skipLibCheck off)');
+  const classic = checkClassicConsumer(join(dir, 'classic'), {
+    tsc,
+    specifiers,
+    skipLibCheck: false,
+  });
+  process.stdout.write(classic);
+  console.log('types ok (classic node10 resolution, CommonJS, skipLibCheck off)');
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -7,11 +7,13 @@ import { createTestPayload } from '../../src/testing/index.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
-/** The code between the README's quick-start markers, exactly as users read it. */
-function quickStart(): string {
+/** The code between the README's `marker` comments, exactly as users read it. */
+function quickStart(marker: string): string {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const match = /<!-- quick-start -->\s*```js\n([\s\S]*?)```\s*<!-- \/quick-start -->/.exec(readme);
-  if (!match?.[1]) throw new Error('README.md has no quick-start block');
+  const match = new RegExp(
+    `<!-- ${marker} -->\\s*\`\`\`js\\n([\\s\\S]*?)\`\`\`\\s*<!-- /${marker} -->`,
+  ).exec(readme);
+  if (!match?.[1]) throw new Error(`README.md has no ${marker} block`);
   return match[1];
 }
 
@@ -24,53 +26,66 @@ function freePort(): Promise<number> {
   });
 }
 
+const QUICK_STARTS = [
+  { form: 'the ES module', marker: 'quick-start', file: 'quick-start.mjs' },
+  // A .cjs file: inside this package a .js file would be an ES module ("type": "module").
+  { form: 'the CommonJS form', marker: 'quick-start-cjs', file: 'quick-start.cjs' },
+];
+
 describe('README', () => {
-  it('quick start runs as written against the built package', async () => {
-    if (!existsSync(join(root, 'dist/index.js'))) throw new Error('run npm run build first');
-    // Inside the package folder, so that 'uanataca-webhooks' resolves to this package.
-    const dir = join(root, '.cache', 'readme');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, 'quick-start.mjs');
-    writeFileSync(file, quickStart());
-    const port = await freePort();
-    const child = spawn(process.execPath, [file], {
-      env: { ...process.env, PORT: String(port), WEBHOOK_TOKEN: 'readme-token' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      output += chunk;
-    });
-    try {
-      const post = async (path: string, body: unknown) => {
-        for (let attempt = 0; ; attempt++) {
-          try {
-            return await fetch(`http://127.0.0.1:${port}${path}`, {
-              method: 'POST',
-              body: JSON.stringify(body),
-            });
-          } catch (error) {
-            if (attempt > 50) throw error;
-            await new Promise((resolve) => setTimeout(resolve, 100));
-          }
+  for (const { form, marker, file } of QUICK_STARTS) {
+    it(`quick start, ${form}, runs as written against the built package`, async () => {
+      if (!existsSync(join(root, 'dist/index.js'))) throw new Error('run npm run build first');
+      // Inside the package folder, so that 'uanataca-webhooks' resolves to this package.
+      const dir = join(root, '.cache', 'readme');
+      mkdirSync(dir, { recursive: true });
+      const path = join(dir, file);
+      writeFileSync(path, quickStart(marker));
+      const port = await freePort();
+      const child = spawn(process.execPath, [path], {
+        env: { ...process.env, PORT: String(port), WEBHOOK_TOKEN: 'readme-token' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      let exit: string | undefined;
+      child.stdout.on('data', (chunk) => {
+        output += chunk;
+      });
+      child.stderr.on('data', (chunk) => {
+        output += chunk;
+      });
+      child.on('exit', (code, signal) => {
+        exit = `exited with ${signal ?? code}`;
+      });
+      /** Waits until the program printed `expected`: the pipe may deliver a line late. */
+      const printed = async (expected: string | RegExp) => {
+        const found = () =>
+          typeof expected === 'string' ? output.includes(expected) : expected.test(output);
+        for (let attempt = 0; attempt < 150 && !found() && exit === undefined; attempt++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
         }
+        if (typeof expected === 'string') expect(output, exit).toContain(expected);
+        else expect(output, exit).toMatch(expected);
       };
-      const review = createTestPayload({ status: 'VIDEOREVIEW', requestId: 4242 });
-      const denied = await post('/webhooks/uanataca', review);
-      expect(denied.status).toBe(401);
-      const accepted = await post('/webhooks/uanataca?token=readme-token', review);
-      expect(accepted.status).toBe(200);
-      expect(await accepted.json()).toEqual({ ok: true });
-      const enrolled = createTestPayload({ eventType: 'REQUEST_ENROLLED', requestId: 4242 });
-      expect((await post('/webhooks/uanataca?token=readme-token', enrolled)).status).toBe(200);
-      expect((await post('/elsewhere?token=readme-token', enrolled)).status).toBe(404);
-      expect(output).toContain('review request 4242');
-      expect(output).toMatch(/issued [0-9a-f]{16}/);
-    } finally {
-      child.kill();
-    }
-  });
+      try {
+        // The line the quick start prints once it listens, so the server is up after it.
+        await printed(`Listening on http://localhost:${port}/webhooks/uanataca\n`);
+        const post = (path: string, body: unknown) =>
+          fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', body: JSON.stringify(body) });
+        const review = createTestPayload({ status: 'VIDEOREVIEW', requestId: 4242 });
+        const denied = await post('/webhooks/uanataca', review);
+        expect(denied.status).toBe(401);
+        const accepted = await post('/webhooks/uanataca?token=readme-token', review);
+        expect(accepted.status).toBe(200);
+        expect(await accepted.json()).toEqual({ ok: true });
+        const enrolled = createTestPayload({ eventType: 'REQUEST_ENROLLED', requestId: 4242 });
+        expect((await post('/webhooks/uanataca?token=readme-token', enrolled)).status).toBe(200);
+        expect((await post('/elsewhere?token=readme-token', enrolled)).status).toBe(404);
+        await printed('review request 4242');
+        await printed(/issued [0-9a-f]{16}/);
+      } finally {
+        child.kill();
+      }
+    });
+  }
 });
