@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { suggestTimeZones } from '../payload/time-zone-hint.js';
 
 /** A mistake in the command line: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -57,7 +58,9 @@ export function timeZone(value: string | undefined): string | undefined {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: value });
   } catch {
-    throw new UsageError(`--time-zone "${value}" is not an IANA time zone (e.g. Europe/Madrid)`);
+    const meant = suggestTimeZones(value);
+    const hint = meant.length > 0 ? `did you mean ${meant.join(' or ')}?` : 'e.g. Europe/Madrid';
+    throw new UsageError(`--time-zone "${value}" is not an IANA time zone (${hint})`);
   }
   return value;
 }

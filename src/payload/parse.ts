@@ -8,6 +8,7 @@ import {
 } from '../errors.js';
 import { createEvent } from './create-event.js';
 import type { WebhookEvent } from './event.js';
+import { explainIssues } from './explain.js';
 import { asObject } from './read-fields.js';
 import { detectFormat, envelopeSchema, legacySchema } from './schema.js';
 import { assertTimeZone, type TimeZoneOptions } from './timestamp.js';
@@ -87,14 +88,6 @@ function unreadable(cause: unknown): InvalidPayloadError {
   return new InvalidPayloadError('Body could not be read as a notification', [], { cause });
 }
 
-function describeIssues(issues: readonly $ZodIssue[]): string {
-  const first = issues[0];
-  if (!first) return 'Body is not a valid notification';
-  const where = first.path.length > 0 ? first.path.join('.') : 'body';
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
-  return `Body is not a valid notification: ${where}: ${first.message}${more}`;
-}
-
 /**
  * Parses and normalizes one notification in either format.
  *
@@ -137,7 +130,9 @@ export function parseWebhook(body: WebhookBody, options?: ParseOptions): Webhook
   } catch (cause) {
     throw isWebhookError(cause) ? cause : unreadable(cause);
   }
-  throw new InvalidPayloadError(describeIssues(issues), issues);
+  // Only now, for a body already refused, is what to fix looked for.
+  const explained = explainIssues(value, issues);
+  throw new InvalidPayloadError(explained.message, explained.issues);
 }
 
 /**

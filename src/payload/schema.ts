@@ -55,10 +55,15 @@ function createWireSchema<Fields extends WireFields>(
     return optional ? z.nullish(schema) : schema;
   });
   // The shape holds, field by field, the schema `WireSchema` names for it.
-  return z.looseObject(shape, { error: 'Expected an object' }) as unknown as WireSchema<Fields>;
+  return z.looseObject(shape, { error: expected('an object') }) as unknown as WireSchema<Fields>;
 }
 
-const text = (): z.ZodMiniString => z.string({ error: 'Expected a string' });
+/** The message of a value of another type than `what`, which says so when it is missing. */
+function expected(what: string): z.core.$ZodErrorMap {
+  return (issue) => (issue.input === undefined ? `Missing: expected ${what}` : `Expected ${what}`);
+}
+
+const text = (): z.ZodMiniString => z.string({ error: expected('a string') });
 
 /** Adds an issue when a timestamp has a wrong format or is not a calendar time. */
 const checkTimestamp = z.superRefine((value: string | number, ctx) => {
@@ -82,26 +87,32 @@ const scalars = {
   eventType: label,
   certificateStatus: label,
   text: text(),
-  id: z.union([natural, digits], { error: 'Expected a number or a string of digits' }),
+  id: z.union([natural, digits], { error: expected('a number or a string of digits') }),
   timestamp: text().check(checkTimestamp),
   sentAt: z
     .union([text(), natural], { error: 'Expected a string or a number' })
     .check(checkTimestamp),
 } satisfies Partial<KindSchemas>;
 
-/** Adds an issue when a notification has none of `sent_at`, `date` and `request.date`. */
-const requireTime = z.superRefine((value: Json, ctx) => {
-  const request = value.request;
-  const requestDate =
-    typeof request === 'object' && request !== null ? (request as Json).date : undefined;
-  if (value.sent_at == null && value.date == null && requestDate == null) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'A notification needs a time: sent_at or date',
-      path: ['sent_at'],
-    });
-  }
-});
+/**
+ * Adds an issue when a notification has none of `sent_at`, `date` and `request.date`. It runs
+ * even when other fields have issues, so that a body missing several fields hears of each.
+ */
+const requireTime = z.superRefine(
+  (value: Json, ctx) => {
+    const request = value.request;
+    const requestDate =
+      typeof request === 'object' && request !== null ? (request as Json).date : undefined;
+    if (value.sent_at == null && value.date == null && requestDate == null) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'A notification needs a time: sent_at or date',
+        path: ['sent_at'],
+      });
+    }
+  },
+  { when: ({ value }) => typeof value === 'object' && value !== null && !Array.isArray(value) },
+);
 
 /** Zod schema of one entry of `certificates[]`. */
 export const certificateSchema: WireSchema<typeof CERTIFICATE_FIELDS> = createWireSchema(

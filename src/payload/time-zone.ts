@@ -1,5 +1,6 @@
-import { excerpt, InvalidOptionsError } from '../errors.js';
+import { InvalidOptionsError } from '../errors.js';
 import { DAY, HOUR, utcMillis } from './calendar.js';
+import { unknownTimeZoneMessage } from './time-zone-hint.js';
 
 const MAX_ZONES = 64;
 const MAX_CACHED_HOURS = 8_760;
@@ -22,7 +23,10 @@ export function isUtc(timeZone: string | undefined): timeZone is 'UTC' | 'Etc/UT
   return timeZone === undefined || timeZone === 'UTC' || timeZone === 'Etc/UTC';
 }
 
-/** The cached zone named `timeZone`; throws {@link InvalidOptionsError} for an unknown one. */
+/**
+ * The cached zone named `timeZone`; throws {@link InvalidOptionsError} for an unknown one, with
+ * the zones it probably meant.
+ */
 function zoneFor(timeZone: string): Zone {
   const cached = zones.get(timeZone);
   if (cached) return cached;
@@ -40,7 +44,8 @@ function zoneFor(timeZone: string): Zone {
       era: 'short',
     });
   } catch (cause) {
-    throw new InvalidOptionsError(`Unknown time zone ${excerpt(timeZone)}`, { cause });
+    // The suggestions are looked for only here, once the zone is known to be wrong.
+    throw new InvalidOptionsError(unknownTimeZoneMessage(timeZone), { cause });
   }
   if (zones.size >= MAX_ZONES) zones.clear();
   const zone = { formatter, hours: new Map<number, number>() };

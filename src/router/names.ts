@@ -1,3 +1,4 @@
+import { closestMatch } from '../closest-match.js';
 import type { WebhookEvent } from '../payload/event.js';
 import {
   EVENT_TYPES,
@@ -87,24 +88,6 @@ export function readName(name: unknown): { kind: NameKind; value: string } | und
   return undefined;
 }
 
-/** The edit distance (insertions, deletions, substitutions, transpositions) of two strings. */
-function distance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, rows[i - 2]![j - 2]! + 1);
-      }
-      rows[i]![j] = best;
-    }
-  }
-  return rows[a.length]![b.length]!;
-}
-
 /**
  * The documented name closest to `name`, when one is close enough to be what was meant.
  *
@@ -115,15 +98,7 @@ export function suggestName(name: string): string | undefined {
     .trim()
     .toUpperCase()
     .replace(/[\s_-]+/g, '');
-  if (key === '' || key.length > 64) return undefined;
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of [...REQUEST_STATUSES, ...EVENT_TYPES]) {
-    const found = distance(key, candidate.replace(/_/g, ''));
-    if (found < bestDistance) {
-      best = candidate;
-      bestDistance = found;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(key.length / 4)) ? best : undefined;
+  return closestMatch(key, [...REQUEST_STATUSES, ...EVENT_TYPES], (candidate) =>
+    candidate.replace(/_/g, ''),
+  );
 }
