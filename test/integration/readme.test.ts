@@ -3,15 +3,16 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseWebhook } from '../../src/index.js';
 import { createTestPayload } from '../../src/testing/index.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
 /** The code between the README's `marker` comments, exactly as users read it. */
-function quickStart(marker: string): string {
+function quickStart(marker: string, language = 'js'): string {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const match = new RegExp(
-    `<!-- ${marker} -->\\s*\`\`\`js\\n([\\s\\S]*?)\`\`\`\\s*<!-- /${marker} -->`,
+    `<!-- ${marker} -->\\s*\`\`\`${language}\\n([\\s\\S]*?)\`\`\`\\s*<!-- /${marker} -->`,
   ).exec(readme);
   if (!match?.[1]) throw new Error(`README.md has no ${marker} block`);
   return match[1];
@@ -83,9 +84,54 @@ describe('README', () => {
         expect((await post('/elsewhere?token=readme-token', enrolled)).status).toBe(404);
         await printed('review request 4242');
         await printed(/issued [0-9a-f]{16}/);
+
+        // The README's curl line, against the port of this run.
+        const curl = quickStart('curl', 'sh');
+        const url = /curl -i '([^']+)'/.exec(curl)?.[1];
+        const data = /--data '([^']+)'/.exec(curl)?.[1];
+        expect(url).toBe('http://localhost:8080/webhooks/uanataca?token=s3cret');
+        const send = () =>
+          fetch(`http://127.0.0.1:${port}/webhooks/uanataca?token=readme-token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: data,
+          });
+        const first = await send();
+        expect([first.status, await first.json()]).toEqual([200, { ok: true }]);
+        await printed('review request 28634');
+        const again = await send();
+        expect([again.status, await again.json()]).toEqual([200, { ok: true, duplicate: true }]);
       } finally {
         child.kill();
       }
     });
   }
+
+  it('shows a sample body that parses to what it says, and is the one the curl line sends', () => {
+    const body = quickStart('sample-body', 'json');
+    const curl = quickStart('curl', 'sh');
+    expect(JSON.parse(/--data '([^']+)'/.exec(curl)?.[1] ?? '')).toEqual(JSON.parse(body));
+    const event = parseWebhook(body, { timeZone: 'Europe/Madrid' });
+    expect(event).toMatchObject({
+      eventType: 'VIDEOID_UPDATED',
+      status: 'VIDEOREVIEW',
+      requestId: 28634,
+    });
+    expect(event.occurredAt.toISOString()).toBe('2025-07-15T06:45:02.000Z');
+  });
+
+  it('lists every section in its table of contents, each link to a heading', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const slug = (heading: string) =>
+      heading
+        .toLowerCase()
+        .replace(/[^\w\- ]/g, '')
+        .replace(/ /g, '-');
+    const headings = [...readme.matchAll(/^## (.+)$/gm)]
+      .map((match) => match[1]!)
+      .filter((heading) => heading !== 'Contents');
+    const contents = /<!-- contents -->([\s\S]*?)<!-- \/contents -->/.exec(readme)?.[1] ?? '';
+    const links = [...contents.matchAll(/^- \[(.+)\]\(#(.+)\)$/gm)].map((m) => [m[1], m[2]]);
+    expect(links).toEqual(headings.map((heading) => [heading, slug(heading)]));
+  });
 });
