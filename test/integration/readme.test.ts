@@ -94,7 +94,7 @@ describe('README', () => {
           fetch(`http://127.0.0.1:${port}/webhooks/uanataca?token=readme-token`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
-            body: data,
+            body: data ?? '',
           });
         const first = await send();
         expect([first.status, await first.json()]).toEqual([200, { ok: true }]);
