@@ -76,3 +76,45 @@ export const RETRY_FLOWS: readonly Flow[] = [
     ],
   ],
 ];
+
+/** One notification of a lengthened flow: its status, and its event type where it matters. */
+export interface FlowNotification {
+  readonly status: string;
+  /** The event type, for the certificate events after issuance (they carry `ISSUED` again). */
+  readonly eventType?: string;
+}
+
+const CERTIFICATE_EVENTS = ['CERTIFICATE_SUSPENDED', 'CERTIFICATE_REVOKED'] as const;
+const same = (status: string, canonical: string): boolean =>
+  status.toUpperCase().replace(/[^A-Z]/g, '') === canonical;
+
+/**
+ * A flow of exactly `length` notifications, picked with `random` from the tables above and
+ * lengthened the ways the provider's lifecycle allows: rounds of the VideoID retry loop
+ * (`VIDEOPENDING`, then `VIDEOINCOMPLETE` or `VIDEOERROR`) before a flow that starts with
+ * `VIDEOPENDING`, and certificate events (suspension, revocation: `ISSUED` again) after one
+ * that ends with `ISSUED`. Its notifications get strictly increasing times, so any delivery
+ * order ends where the flow in order does.
+ */
+export function flowOfLength(length: number, random: () => number): FlowNotification[] {
+  const options = [...DOCUMENTED_FLOWS, ...RETRY_FLOWS].flatMap(([, statuses]) => {
+    const room = length - statuses.length;
+    const loops = same(statuses[0]!, 'VIDEOPENDING');
+    const certificates = same(statuses.at(-1)!, 'ISSUED');
+    if (room < 0 || (room > 0 && !certificates && !(loops && room % 2 === 0))) return [];
+    return [{ statuses, room, loops, certificates }];
+  });
+  const { statuses, room, loops, certificates } = options[Math.floor(random() * options.length)]!;
+  const maxRounds = loops ? Math.floor(room / 2) : 0;
+  const rounds = certificates ? Math.floor(random() * (maxRounds + 1)) : maxRounds;
+  const flow: FlowNotification[] = [];
+  for (let round = 0; round < rounds; round++) {
+    flow.push({ status: 'VIDEOPENDING' });
+    flow.push({ status: random() < 0.5 ? 'VIDEOINCOMPLETE' : 'VIDEOERROR' });
+  }
+  flow.push(...statuses.map((status) => ({ status })));
+  for (let event = 0; flow.length < length; event++) {
+    flow.push({ status: 'ISSUED', eventType: CERTIFICATE_EVENTS[event % 2]! });
+  }
+  return flow;
+}

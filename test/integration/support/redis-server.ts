@@ -1,7 +1,7 @@
 // Real Redis servers (which can be paused), Redis clients, a cuttable TCP proxy, an in-process
 // receiver and receiver processes for the Redis integration tests.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,9 +11,13 @@ import { createClient, createCluster } from 'redis';
 import { createNodeMiddleware } from '../../../src/adapters/node.js';
 import type { Webhooks } from '../../../src/index.js';
 import type { RedisClientLike } from '../../../src/redis/index.js';
+import {
+  assertBuilt as assertDistBuilt,
+  exited,
+  startLineChild,
+} from '../../support/child-process.js';
 
 const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
-const ROOT = join(import.meta.dirname, '..', '..', '..');
 
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
@@ -87,11 +91,6 @@ export interface RedisServerOptions {
   readonly durable?: boolean;
   /** Whether it runs in cluster mode, to be joined by {@link startRedisCluster}. */
   readonly cluster?: boolean;
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 async function launch(port: number, dir: string, extra: readonly string[]): Promise<ChildProcess> {
@@ -469,14 +468,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
 
 /** Fails with a clear message when the package has not been built. */
 export function assertBuilt(): void {
-  const missing = ['index.js', 'node.js', 'redis.js'].filter(
-    (file) => !existsSync(join(ROOT, 'dist', file)),
-  );
-  if (missing.length > 0) {
-    throw new Error(
-      `The multi-process Redis tests run the built package, and dist/${missing[0]} is missing: run \`npm run build\` first.`,
-    );
-  }
+  assertDistBuilt(['index.js', 'node.js', 'redis.js'], 'The multi-process Redis tests');
 }
 
 /**
@@ -553,8 +545,8 @@ export interface ReceiverOptions {
 
 export async function startReceiver(options: ReceiverOptions): Promise<Receiver> {
   assertBuilt();
-  const child = spawn(process.execPath, ['--input-type=module', '-e', RECEIVER_SOURCE], {
-    cwd: ROOT,
+  const child = startLineChild(process.execPath, ['--input-type=module', '-e', RECEIVER_SOURCE], {
+    name: 'receiver',
     env: {
       ...process.env,
       CLIENT: options.client,
@@ -566,60 +558,14 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       HANDLER_TIMEOUT_MS: String(options.handlerTimeoutMs ?? ''),
       STORE_TIMEOUT_MS: String(options.storeTimeoutMs ?? ''),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    timeoutMs: 10_000,
   });
-  const lines: string[] = [];
-  const waiters = new Set<() => void>();
-  let buffer = '';
-  let errors = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    const parts = buffer.split('\n');
-    buffer = parts.pop() ?? '';
-    lines.push(...parts);
-    for (const wake of waiters) wake();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    errors = (errors + chunk.toString()).slice(-4000);
-  });
-  child.once('exit', () => {
-    for (const wake of waiters) wake();
-  });
-  process.once('exit', () => child.kill('SIGKILL'));
-
-  const waitFor = (prefix: string, timeoutMs = 10_000): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const check = (): void => {
-        const line = lines.find((one) => one.startsWith(prefix));
-        if (line !== undefined) done(() => resolve(line));
-        else if (child.exitCode !== null || child.signalCode !== null) {
-          done(() => reject(new Error(`receiver exited (${child.exitCode}):\n${errors}`)));
-        }
-      };
-      const timer = setTimeout(
-        () => done(() => reject(new Error(`receiver: no "${prefix}" line:\n${errors}`))),
-        timeoutMs,
-      );
-      const done = (settle: () => void): void => {
-        clearTimeout(timer);
-        waiters.delete(check);
-        settle();
-      };
-      waiters.add(check);
-      check();
-    });
-
-  const listening = await waitFor('LISTENING ');
+  const listening = await child.waitFor('LISTENING ');
   return {
     url: `http://127.0.0.1:${listening.slice('LISTENING '.length)}/webhooks`,
-    process: child,
-    waitFor,
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await exited(child);
-      }
-    },
+    process: child.process,
+    waitFor: child.waitFor,
+    kill: child.kill,
   };
 }
 
