@@ -52,6 +52,32 @@ export function integer(
   return Number(value);
 }
 
+const UNIT_MS: Readonly<Record<string, number>> = {
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/**
+ * Reads a duration option: a number and a unit, `s`, `m`, `h`, `d` or `w` (`30s`, `15m`,
+ * `12h`, `7d`), or several (`1h30m`); resolves milliseconds.
+ */
+export function duration(value: string, name: string): number {
+  const parts = /^(?:\d+[smhdw])+$/.test(value) ? value.match(/\d+[smhdw]/g) : null;
+  const ms = (parts ?? []).reduce(
+    (total, part) => total + Number(part.slice(0, -1)) * UNIT_MS[part.slice(-1)]!,
+    0,
+  );
+  if (parts === null || !Number.isSafeInteger(ms)) {
+    throw new UsageError(
+      `--${name} must be a duration such as 30s, 15m, 12h or 7d, got "${value}"`,
+    );
+  }
+  return ms;
+}
+
 /** Checks an IANA time zone option. */
 export function timeZone(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;

@@ -7,6 +7,7 @@ import {
   type TestFlowName,
 } from '../testing/index.js';
 import { integer, type Paint, paint, parse, plural, timeZone, UsageError, wrap } from './args.js';
+import { displayUrl } from './display-url.js';
 
 export const SEND_HELP: string = `Usage: uanataca-webhooks send <url> [options]
 
@@ -52,19 +53,6 @@ const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(do
 interface Delivery {
   readonly label: string;
   readonly body: string;
-}
-
-/** The URL as it may be shown: its `token` query parameters and Basic credentials hidden. */
-export function displayUrl(url: URL): string {
-  const shown = new URL(url);
-  shown.username = '';
-  shown.password = '';
-  const tokens = shown.searchParams.getAll('token');
-  if (tokens.length > 0) {
-    shown.searchParams.delete('token');
-    for (const _ of tokens) shown.searchParams.append('token', '<token>');
-  }
-  return shown.toString().replaceAll('%3Ctoken%3E', '<token>');
 }
 
 /** The colour of an answer: green for 2xx, yellow for what is retried, red for the rest. */

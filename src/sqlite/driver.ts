@@ -80,7 +80,12 @@ async function loadDriver(driver: SqliteDriver, modules: DriverModules): Promise
   return (path) => new Database(path);
 }
 
-function isMissingModule(error: unknown): boolean {
+/**
+ * Whether `error` is the failure of an import of a module that is not installed.
+ *
+ * @internal
+ */
+export function isMissingModule(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return (
     code === 'ERR_MODULE_NOT_FOUND' ||
