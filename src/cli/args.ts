@@ -65,7 +65,8 @@ const UNIT_MS: Readonly<Record<string, number>> = {
  * `12h`, `7d`), or several (`1h30m`); resolves milliseconds.
  */
 export function duration(value: string, name: string): number {
-  const parts = /^(?:\d+[smhdw])+$/.test(value) ? value.match(/\d+[smhdw]/g) : null;
+  // Digits bounded, so that no input makes either expression slow.
+  const parts = /^(?:\d{1,15}[smhdw]){1,8}$/.test(value) ? value.match(/\d{1,15}[smhdw]/g) : null;
   const ms = (parts ?? []).reduce(
     (total, part) => total + Number(part.slice(0, -1)) * UNIT_MS[part.slice(-1)]!,
     0,
