@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +8,16 @@ const root = join(import.meta.dirname, '..', '..');
 
 describe('npm run demo', () => {
   it('tells the story of one VideoID request, each verdict explained, handlers run once per notification', async () => {
+    // The demo builds dist/ when it is older than src/: not here, where other test files use
+    // dist/ at the same time.
+    const dist = join(root, 'dist', 'index.js');
+    const newer = existsSync(dist)
+      ? spawnSync('find', [join(root, 'src'), '-type', 'f', '-newer', dist], { encoding: 'utf8' })
+          .stdout
+      : 'dist/index.js';
+    if (newer.trim() !== '') {
+      throw new Error(`dist/ is older than src/ (${newer.trim()}): run npm run build first`);
+    }
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
       [join(root, 'scripts', 'demo.mjs')],
