@@ -31,29 +31,11 @@ import {
   startRedisCluster,
   startRedisServer,
   type TestClient,
+  useRedisServer,
 } from './support/redis-server.js';
 
-let redis: RedisServer;
-const clients = new Map<ClientKind, TestClient>();
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-  for (const kind of CLIENT_KINDS) {
-    const client = createTestClient(kind, redis.port);
-    await client.ready();
-    clients.set(kind, client);
-  }
-});
-afterAll(async () => {
-  for (const client of clients.values()) await client.close();
-  await redis?.stop();
-});
-
-const client = (kind: ClientKind): TestClient => {
-  const found = clients.get(kind);
-  if (found === undefined) throw new Error(`no ${kind} client`);
-  return found;
-};
+const shared = useRedisServer();
+const client = (kind: ClientKind): TestClient => shared.client(kind);
 const otherKind = (kind: ClientKind): ClientKind => (kind === 'ioredis' ? 'node-redis' : 'ioredis');
 
 let prefixes = 0;
@@ -82,8 +64,8 @@ async function post(url: string, body: string): Promise<{ status: number; body: 
 const routers: Webhooks[] = [];
 const servers: { close(): Promise<void> }[] = [];
 afterEach(async () => {
-  redis.resume();
-  if (!redis.running) await redis.start();
+  shared.server.resume();
+  if (!shared.server.running) await shared.server.start();
   for (const router of routers.splice(0)) await router.inbox?.stop({ drain: false });
   for (const server of servers.splice(0)) await server.close();
 });
@@ -383,7 +365,7 @@ describe.each(CLIENT_KINDS)('createWebhooks with createRedisInbox on %s', (kind)
     expect((await post(url, bodies[0]!)).status).toBe(200);
     // Handled and settled before the pause: a settle lost to the pause would make it run again.
     await until(async () => (await store.stats()).done === 1, 'the first one is done');
-    redis.pause();
+    shared.server.pause();
     const started = Date.now();
     const answers = await Promise.all(
       bodies.slice(1).map(async (body) => ({ ...(await post(url, body)), at: Date.now() })),
@@ -394,7 +376,7 @@ describe.each(CLIENT_KINDS)('createWebhooks with createRedisInbox on %s', (kind)
       // The store's deadline is 500 ms; generous for a loaded machine.
       expect(answer.at - started).toBeLessThan(3_000);
     }
-    redis.resume();
+    shared.server.resume();
     await client(kind).ready();
     // The provider delivers again until it gets a 200: every notification is then handled,
     // once, including those whose script Redis ran when it woke up after their 503.
@@ -414,12 +396,12 @@ describe.each(CLIENT_KINDS)('createWebhooks with createRedisInbox on %s', (kind)
     const handler = vi.fn();
     webhooks.on('*', handler);
     const url = await served(webhooks);
-    await redis.stop();
+    await shared.server.stop();
     const body = notification(nextRequestId(), 'CREATED', 1);
     const started = Date.now();
     expect((await post(url, body)).status).toBe(503);
     expect(Date.now() - started).toBeLessThan(3_000);
-    await redis.start();
+    await shared.server.start();
     await client(kind).ready();
     await until(async () => (await post(url, body)).status === 200, 'a 200', 10_000);
     await until(() => handler.mock.calls.length === 1, 'the handler ran');

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   createMemoryDedupeStore,
   createWebhooks,
@@ -19,34 +19,15 @@ import {
 } from '../unit/state-contract.js';
 import {
   CLIENT_KINDS,
+  type ClientKind,
   createTestClient,
   freePort,
-  type RedisServer,
-  startRedisServer,
   type TestClient,
+  useRedisServer,
 } from './support/redis-server.js';
 
-let redis: RedisServer;
-const clients = new Map<string, TestClient>();
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-  for (const kind of CLIENT_KINDS) {
-    const client = createTestClient(kind, redis.port);
-    await client.ready();
-    clients.set(kind, client);
-  }
-});
-afterAll(async () => {
-  for (const client of clients.values()) await client.close();
-  await redis?.stop();
-});
-
-const client = (kind: string): TestClient => {
-  const found = clients.get(kind);
-  if (found === undefined) throw new Error(`no ${kind} client`);
-  return found;
-};
+const shared = useRedisServer();
+const client = (kind: ClientKind): TestClient => shared.client(kind);
 
 for (const kind of CLIENT_KINDS) {
   describeStateStoreContract(

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { createClient, createCluster } from 'redis';
+import { afterAll, beforeAll } from 'vitest';
 import { createNodeMiddleware } from '../../../src/adapters/node.js';
 import type { Webhooks } from '../../../src/index.js';
 import type { RedisClientLike } from '../../../src/redis/index.js';
@@ -602,5 +603,45 @@ export async function post(
     status: response.status,
     body: (await response.json()) as { ok: boolean; duplicate?: boolean },
     retryAfter: response.headers.get('retry-after'),
+  };
+}
+
+/** What {@link useRedisServer} gives a test file. */
+export interface SharedRedis {
+  /** The file's server (started before its first test). */
+  readonly server: RedisServer;
+  /** The ready client of `kind` on it. */
+  client(kind: ClientKind): TestClient;
+}
+
+/**
+ * Starts one redis-server for the calling test file, before its tests, with a ready client of
+ * each kind, and stops them all after.
+ */
+export function useRedisServer(): SharedRedis {
+  let server: RedisServer | undefined;
+  const clients = new Map<ClientKind, TestClient>();
+  beforeAll(async () => {
+    server = await startRedisServer();
+    for (const kind of CLIENT_KINDS) {
+      const client = createTestClient(kind, server.port);
+      await client.ready();
+      clients.set(kind, client);
+    }
+  });
+  afterAll(async () => {
+    for (const client of clients.values()) await client.close();
+    await server?.stop();
+  });
+  return {
+    get server() {
+      if (server === undefined) throw new Error('the Redis server is not started yet');
+      return server;
+    },
+    client(kind) {
+      const found = clients.get(kind);
+      if (found === undefined) throw new Error(`no ${kind} client`);
+      return found;
+    },
   };
 }
