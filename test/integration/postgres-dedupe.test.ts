@@ -1,16 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createWebhooks, parseWebhook } from '../../src/index.js';
 import { createPostgresDedupeStore } from '../../src/postgres/index.js';
 import { describeDedupeStoreContract } from '../unit/dedupe-contract.js';
-import {
-  createPool,
-  freshPrefix,
-  type PostgresServer,
-  startPostgresServer,
-} from './support/postgres-server.js';
+import { freshPrefix, usePostgresServer } from './support/postgres-server.js';
 import { post, serve, sleep } from './support/redis-server.js';
 
 const REVIEW = readFileSync(
@@ -18,27 +12,18 @@ const REVIEW = readFileSync(
   'utf8',
 );
 
-let server: PostgresServer;
-let pools: [pg.Pool, pg.Pool];
-beforeAll(async () => {
-  server = await startPostgresServer();
-  pools = [createPool(server), createPool(server)];
-});
-afterAll(async () => {
-  await Promise.all((pools ?? []).map((pool) => pool.end()));
-  await server?.destroy();
-});
+const shared = usePostgresServer();
 
 // Every store has a table of its own; a pair shares one, through two pools, as two
 // instances would.
 describeDedupeStoreContract('createPostgresDedupeStore', {
-  create: () => createPostgresDedupeStore(pools[0], { tablePrefix: freshPrefix() }),
+  create: () => createPostgresDedupeStore(shared.pools[0], { tablePrefix: freshPrefix() }),
   wait: sleep,
   pair: () => {
     const tablePrefix = freshPrefix();
     return [
-      createPostgresDedupeStore(pools[0], { tablePrefix }),
-      createPostgresDedupeStore(pools[1], { tablePrefix }),
+      createPostgresDedupeStore(shared.pools[0], { tablePrefix }),
+      createPostgresDedupeStore(shared.pools[1], { tablePrefix }),
     ];
   },
 });
@@ -46,12 +31,12 @@ describeDedupeStoreContract('createPostgresDedupeStore', {
 describe('createPostgresDedupeStore: the table', () => {
   it('keeps one row per notification, expiring on the database clock', async () => {
     const tablePrefix = freshPrefix();
-    const store = createPostgresDedupeStore(pools[0], { tablePrefix });
+    const store = createPostgresDedupeStore(shared.pools[0], { tablePrefix });
     expect((await store.claim('a', 30_000)).state).toBe('claimed');
     const b = await store.claim('b', 30_000);
     if (b.state !== 'claimed') throw new Error('b was not claimed');
     await store.markDone('b', b.token, 3_600_000);
-    const { rows } = await pools[1].query<{ key: string; done: boolean; left: number }>(
+    const { rows } = await shared.pools[1].query<{ key: string; done: boolean; left: number }>(
       `SELECT idempotency_key AS key, done,
          (extract(epoch FROM expires_at - clock_timestamp()) * 1000)::float8 AS left
        FROM "${tablePrefix}dedupe" ORDER BY 1`,
@@ -67,13 +52,15 @@ describe('createPostgresDedupeStore: the table', () => {
 
   it('deletes expired rows now and then', async () => {
     const tablePrefix = freshPrefix();
-    const store = createPostgresDedupeStore(pools[0], { tablePrefix });
+    const store = createPostgresDedupeStore(shared.pools[0], { tablePrefix });
     for (let i = 0; i < 20; i++) await store.claim(`short-${i}`, 1);
     await sleep(20);
     // A new store (as after a restart) sweeps with its first claim.
-    await createPostgresDedupeStore(pools[1], { tablePrefix }).claim('long', 60_000);
+    await createPostgresDedupeStore(shared.pools[1], { tablePrefix }).claim('long', 60_000);
     await vi.waitFor(async () => {
-      const { rows } = await pools[0].query(`SELECT idempotency_key FROM "${tablePrefix}dedupe"`);
+      const { rows } = await shared.pools[0].query(
+        `SELECT idempotency_key FROM "${tablePrefix}dedupe"`,
+      );
       expect(rows).toEqual([{ idempotency_key: 'long' }]);
     }, 10_000);
   });
@@ -84,7 +71,7 @@ describe('createPostgresDedupeStore behind createWebhooks and createNodeMiddlewa
     const tablePrefix = freshPrefix();
     const handler = vi.fn(() => sleep(20));
     const servers = await Promise.all(
-      pools.map((pool) => {
+      shared.pools.map((pool) => {
         const webhooks = createWebhooks({
           dedupe: { store: createPostgresDedupeStore(pool, { tablePrefix }) },
         });
@@ -108,7 +95,7 @@ describe('createPostgresDedupeStore behind createWebhooks and createNodeMiddlewa
         expect((await post(one.url, REVIEW)).body).toEqual({ ok: true, duplicate: true });
       }
       const key = parseWebhook(REVIEW).idempotencyKey;
-      const { rows } = await pools[0].query(
+      const { rows } = await shared.pools[0].query(
         `SELECT done FROM "${tablePrefix}dedupe" WHERE idempotency_key = $1`,
         [key],
       );

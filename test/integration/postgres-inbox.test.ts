@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createWebhooks,
   type InboxStore,
@@ -11,42 +10,29 @@ import {
 import { createPostgresInbox, postgresInboxSchema } from '../../src/postgres/index.js';
 import { describeInboxStoreContract } from '../unit/inbox-contract.js';
 import { nextRequestId, notification } from '../unit/state-contract.js';
-import {
-  createPool,
-  databaseClockOffset,
-  freshPrefix,
-  type PostgresServer,
-  startPostgresServer,
-} from './support/postgres-server.js';
+import { databaseClockOffset, freshPrefix, usePostgresServer } from './support/postgres-server.js';
 import { post, serve, sleep } from './support/redis-server.js';
 
 const fixturesDir = join(import.meta.dirname, '..', 'fixtures');
 const REVIEW = readFileSync(join(fixturesDir, 'videoid-3-videoid-updated-review.json'), 'utf8');
 
-let server: PostgresServer;
-let pools: [pg.Pool, pg.Pool];
+const shared = usePostgresServer();
 /** How far the database's clock is ahead of this process's. */
 let offset = 0;
 
 beforeAll(async () => {
-  server = await startPostgresServer();
-  pools = [createPool(server), createPool(server)];
-  offset = await databaseClockOffset(pools[0]);
-});
-afterAll(async () => {
-  await Promise.all((pools ?? []).map((pool) => pool.end()));
-  await server?.destroy();
+  offset = await databaseClockOffset(shared.pools[0]);
 });
 
 // Every store has tables of its own; a pair shares them, through two pools, as two
 // processes would.
 describeInboxStoreContract('createPostgresInbox', {
-  create: () => createPostgresInbox(pools[0], { tablePrefix: freshPrefix() }),
+  create: () => createPostgresInbox(shared.pools[0], { tablePrefix: freshPrefix() }),
   pair: () => {
     const tablePrefix = freshPrefix();
     return [
-      createPostgresInbox(pools[0], { tablePrefix }),
-      createPostgresInbox(pools[1], { tablePrefix }),
+      createPostgresInbox(shared.pools[0], { tablePrefix }),
+      createPostgresInbox(shared.pools[1], { tablePrefix }),
     ];
   },
   now: () => Date.now() + offset,
@@ -70,7 +56,7 @@ describe('createPostgresInbox: tables', () => {
   it('creates its tables once when several instances start together', async () => {
     const tablePrefix = freshPrefix();
     const stores = Array.from({ length: 6 }, (_, i) =>
-      createPostgresInbox(pools[i % 2]!, { tablePrefix }),
+      createPostgresInbox(shared.pools[i % 2]!, { tablePrefix }),
     );
     const added = await Promise.all(
       stores.map((store, i) =>
@@ -89,21 +75,29 @@ describe('createPostgresInbox: tables', () => {
   it('uses tables a migration created, in a schema, and never creates them itself when told so', async () => {
     const tablePrefix = freshPrefix();
     const schema = `s_${tablePrefix}`.slice(0, -1);
-    await pools[0].query(`CREATE SCHEMA ${schema}`);
-    const missing = createPostgresInbox(pools[0], { schema, tablePrefix, createTables: false });
+    await shared.pools[0].query(`CREATE SCHEMA ${schema}`);
+    const missing = createPostgresInbox(shared.pools[0], {
+      schema,
+      tablePrefix,
+      createTables: false,
+    });
     await expect(missing.stats()).rejects.toBeInstanceOf(StoreUnavailableError);
 
-    await pools[0].query(postgresInboxSchema({ schema, tablePrefix }));
+    await shared.pools[0].query(postgresInboxSchema({ schema, tablePrefix }));
     // Applied twice, as a migration run again would.
-    await pools[0].query(postgresInboxSchema({ schema, tablePrefix }));
-    const store = createPostgresInbox(pools[1], { schema, tablePrefix, createTables: false });
+    await shared.pools[0].query(postgresInboxSchema({ schema, tablePrefix }));
+    const store = createPostgresInbox(shared.pools[1], {
+      schema,
+      tablePrefix,
+      createTables: false,
+    });
     const { id } = await store.add({
       idempotencyKey: 'migrated',
       status: 'pending',
       receivedAt: new Date(),
       body: '{}',
     });
-    const { rows } = await pools[0].query(
+    const { rows } = await shared.pools[0].query(
       `SELECT idempotency_key FROM ${schema}."${tablePrefix}inbox" WHERE id = $1`,
       [id],
     );
@@ -111,7 +105,7 @@ describe('createPostgresInbox: tables', () => {
   });
 
   it('keeps any body to the byte, U+0000 and lone surrogates replaced as UTF-8 does', async () => {
-    const store = createPostgresInbox(pools[0], { tablePrefix: freshPrefix() });
+    const store = createPostgresInbox(shared.pools[0], { tablePrefix: freshPrefix() });
     const body = 'not json \u0000 \u{1F642} \r\n\t é';
     const { id } = await store.add({
       idempotencyKey: 'invalid:nul',
@@ -130,7 +124,7 @@ describe('createPostgresInbox: tables', () => {
 
 describe('createPostgresInbox: calls made together', () => {
   it('records adds made together in one go, each key once, the first of a key as new', async () => {
-    const store = createPostgresInbox(pools[0], { tablePrefix: freshPrefix() });
+    const store = createPostgresInbox(shared.pools[0], { tablePrefix: freshPrefix() });
     const keys = Array.from({ length: 60 }, (_, i) => `together-${i % 20}`);
     const results = await Promise.all(
       keys.map((idempotencyKey, i) =>
@@ -152,7 +146,7 @@ describe('createPostgresInbox: calls made together', () => {
   });
 
   it('settles attempts made together, each for its lease owner only', async () => {
-    const store = createPostgresInbox(pools[0], { tablePrefix: freshPrefix() });
+    const store = createPostgresInbox(shared.pools[0], { tablePrefix: freshPrefix() });
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
       ids.push(
@@ -212,7 +206,7 @@ describe('createPostgresInbox behind createWebhooks and createNodeMiddleware', (
 
   it('answers 200 once recorded, and two instances handle each notification once, one at a time per request', async () => {
     const tablePrefix = freshPrefix();
-    const stores = pools.map((pool) => createPostgresInbox(pool, { tablePrefix }));
+    const stores = shared.pools.map((pool) => createPostgresInbox(pool, { tablePrefix }));
     const running = new Set<number>();
     const runs = new Map<string, number>();
     let overlap = false;
@@ -240,7 +234,7 @@ describe('createPostgresInbox behind createWebhooks and createNodeMiddleware', (
     }
     expect(answers.filter((answer) => answer.body.duplicate !== true)).toHaveLength(bodies.length);
     // Recorded, and committed: another connection reads them all.
-    const { rows } = await pools[1].query<{ count: string }>(
+    const { rows } = await shared.pools[1].query<{ count: string }>(
       `SELECT count(*) FROM "${tablePrefix}inbox"`,
     );
     expect(Number(rows[0]!.count)).toBe(bodies.length);
@@ -251,7 +245,7 @@ describe('createPostgresInbox behind createWebhooks and createNodeMiddleware', (
   });
 
   it('records an invalid body as invalid, answered 422, and replays it', async () => {
-    const store = createPostgresInbox(pools[0], { tablePrefix: freshPrefix() });
+    const store = createPostgresInbox(shared.pools[0], { tablePrefix: freshPrefix() });
     const { webhooks, url } = await instance(store, async () => {});
     const answer = await post(url, '{"request":{"status":"CREATED"}}');
     expect(answer.status).toBe(422);
@@ -264,11 +258,11 @@ describe('createPostgresInbox behind createWebhooks and createNodeMiddleware', (
     const tablePrefix = freshPrefix();
     const handled: string[] = [];
     const receiver = createWebhooks({
-      inbox: { store: createPostgresInbox(pools[0], { tablePrefix }), worker: false },
+      inbox: { store: createPostgresInbox(shared.pools[0], { tablePrefix }), worker: false },
     });
     const http = await serve(receiver);
     servers.push(http);
-    await instance(createPostgresInbox(pools[1], { tablePrefix }), async (status) => {
+    await instance(createPostgresInbox(shared.pools[1], { tablePrefix }), async (status) => {
       handled.push(status);
     });
     expect((await post(http.url, REVIEW)).status).toBe(200);

@@ -1,5 +1,4 @@
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createWebhooks } from '../../src/index.js';
 import { createPostgresDedupeStore, createPostgresStateStore } from '../../src/postgres/index.js';
 import {
@@ -8,26 +7,14 @@ import {
   nextRequestId,
   notification,
 } from '../unit/state-contract.js';
-import {
-  createPool,
-  freshPrefix,
-  type PostgresServer,
-  startPostgresServer,
-} from './support/postgres-server.js';
+import { freshPrefix, usePostgresServer } from './support/postgres-server.js';
 import { post, serve, sleep } from './support/redis-server.js';
 
-let server: PostgresServer;
-let pools: [pg.Pool, pg.Pool];
+const shared = usePostgresServer();
 const contractPrefix = freshPrefix();
 beforeAll(async () => {
-  server = await startPostgresServer();
-  pools = [createPool(server), createPool(server)];
   // The contract's tables exist before its timed tests, as in production.
-  await createPostgresStateStore(pools[0], { tablePrefix: contractPrefix }).get(0);
-});
-afterAll(async () => {
-  await Promise.all((pools ?? []).map((pool) => pool.end()));
-  await server?.destroy();
+  await createPostgresStateStore(shared.pools[0], { tablePrefix: contractPrefix }).get(0);
 });
 
 // Request ids never repeat between tests, so the stores share their tables; every other
@@ -35,18 +22,18 @@ afterAll(async () => {
 let created = 0;
 describeStateStoreContract(
   'createPostgresStateStore',
-  () => createPostgresStateStore(pools[created++ % 2]!, { tablePrefix: contractPrefix }),
+  () => createPostgresStateStore(shared.pools[created++ % 2]!, { tablePrefix: contractPrefix }),
   { numRuns: 40, locks: true },
 );
 
 describe('createPostgresStateStore: the tables', () => {
   it('keeps each request in a row, with an expiry renewed on every write', async () => {
     const tablePrefix = freshPrefix();
-    const store = createPostgresStateStore(pools[0], { tablePrefix, ttlMs: 60_000 });
+    const store = createPostgresStateStore(shared.pools[0], { tablePrefix, ttlMs: 60_000 });
     const id = nextRequestId();
     await store.compareAndSet(id, undefined, { status: 'CREATED', occurredAt: at(1) });
     const read = () =>
-      pools[1].query<{ status: string; occurred_at: Date; left: number }>(
+      shared.pools[1].query<{ status: string; occurred_at: Date; left: number }>(
         `SELECT status, occurred_at,
            (extract(epoch FROM expires_at - clock_timestamp()) * 1000)::float8 AS left
          FROM "${tablePrefix}state" WHERE request_id = $1`,
@@ -56,7 +43,7 @@ describe('createPostgresStateStore: the tables', () => {
     expect(first).toMatchObject({ status: 'CREATED', occurred_at: at(1) });
     expect(first!.left).toBeGreaterThan(55_000);
     expect(first!.left).toBeLessThanOrEqual(60_000);
-    const longer = createPostgresStateStore(pools[1], { tablePrefix, ttlMs: 3_600_000 });
+    const longer = createPostgresStateStore(shared.pools[1], { tablePrefix, ttlMs: 3_600_000 });
     await longer.compareAndSet(
       id,
       { status: 'CREATED', occurredAt: at(1) },
@@ -66,7 +53,10 @@ describe('createPostgresStateStore: the tables', () => {
   });
 
   it('forgets a request after ttlMs', async () => {
-    const store = createPostgresStateStore(pools[0], { tablePrefix: freshPrefix(), ttlMs: 100 });
+    const store = createPostgresStateStore(shared.pools[0], {
+      tablePrefix: freshPrefix(),
+      ttlMs: 100,
+    });
     const id = nextRequestId();
     await store.compareAndSet(id, undefined, { status: 'CREATED', occurredAt: at(1) });
     expect(await store.get(id)).toBeDefined();
@@ -79,7 +69,7 @@ describe('createPostgresStateStore: the tables', () => {
   });
 
   it('keeps the instant of occurredAt to the millisecond', async () => {
-    const store = createPostgresStateStore(pools[0], { tablePrefix: freshPrefix() });
+    const store = createPostgresStateStore(shared.pools[0], { tablePrefix: freshPrefix() });
     const id = nextRequestId();
     const occurredAt = new Date(Date.UTC(2025, 6, 15, 8, 0, 0, 999));
     await store.compareAndSet(id, undefined, { status: 'CREATED', occurredAt });
@@ -101,7 +91,7 @@ describe('createPostgresStateStore behind createWebhooks and createNodeMiddlewar
     let overlap = false;
     const applied: string[] = [];
     const servers = await Promise.all(
-      pools.map((pool) => {
+      shared.pools.map((pool) => {
         const webhooks = createWebhooks({
           dedupe: { store: createPostgresDedupeStore(pool, { tablePrefix }) },
           state: { store: createPostgresStateStore(pool, { tablePrefix }) },
@@ -135,7 +125,7 @@ describe('createPostgresStateStore behind createWebhooks and createNodeMiddlewar
       expect(statuses.every((status) => status === 200)).toBe(true);
       expect(overlap).toBe(false);
       expect(applied.at(-1)).toBe('ENROLLREADY');
-      const store = createPostgresStateStore(pools[0], { tablePrefix });
+      const store = createPostgresStateStore(shared.pools[0], { tablePrefix });
       expect((await store.get(id))?.status).toBe('ENROLLREADY');
     } finally {
       await Promise.all(servers.map((one) => one.close()));

@@ -5,6 +5,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { freePort } from './redis-server.js';
 
 /** Where Debian installs each PostgreSQL version's server binaries. */
@@ -236,3 +237,40 @@ export async function databaseClockOffset(pool: pg.Pool): Promise<number> {
 let prefixes = 0;
 /** A table prefix no other test (nor test process) uses. */
 export const freshPrefix = (): string => `t${process.pid}_${++prefixes}_`;
+
+/** What {@link usePostgresServer} gives a test file. */
+export interface SharedPostgres {
+  /** The file's cluster (started before its first test). */
+  readonly server: PostgresServer;
+  /** Two pools on it, as two instances of an application would have. */
+  readonly pools: readonly [pg.Pool, pg.Pool];
+}
+
+/**
+ * Starts one throwaway cluster for the calling test file, before its tests, with two pools on
+ * it, and ends the pools and destroys the cluster after.
+ */
+export function usePostgresServer(): SharedPostgres {
+  let server: PostgresServer | undefined;
+  let pools: [pg.Pool, pg.Pool] | undefined;
+  beforeAll(async () => {
+    server = await startPostgresServer();
+    pools = [createPool(server), createPool(server)];
+  });
+  afterAll(async () => {
+    await Promise.all((pools ?? []).map((pool) => pool.end()));
+    await server?.destroy();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the PostgreSQL server is not started yet');
+    return value;
+  };
+  return {
+    get server() {
+      return started(server);
+    },
+    get pools() {
+      return started(pools);
+    },
+  };
+}
