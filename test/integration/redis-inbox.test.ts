@@ -281,8 +281,11 @@ describe.each(CLIENT_KINDS)('createRedisInbox with %s: keys and bounds', (kind) 
   it('looks at 1 000 waiting entries of busy requests at most per lease', async () => {
     const store = createRedisInbox(client(kind).client, { prefix: freshPrefix() });
     const request = nextRequestId();
-    for (let i = 0; i < 1_002; i++) await store.add(pendingEntry(request));
-    const free = await store.add(pendingEntry(undefined));
+    // One millisecond apart, so that the order of reception is the order of adding: entries of
+    // the same millisecond would be ordered by id as text, where '1000' comes before '999'.
+    const start = Date.now() - 10_000;
+    for (let i = 0; i < 1_002; i++) await store.add(pendingEntry(request, new Date(start + i)));
+    const free = await store.add(pendingEntry(undefined, new Date(start + 1_002)));
     const [first] = await store.lease('w1', 10, 60_000);
     expect(first?.requestId).toBe(request);
     // 1 001 entries of a busy request come before the free one: one lease skips 1 000 at most.
