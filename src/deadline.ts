@@ -1,10 +1,52 @@
 /**
- * Settles like `work`, or rejects with `onTimeout()` once `ms` milliseconds have passed
- * without it settling. `work` may be any value or thenable, including one whose `then`
- * throws; whatever it does after the deadline is ignored (a late rejection is caught), so a
- * promise that never settles costs one timer and nothing else.
+ * Calls `onValue` or `onError` once, with what `work` settles with, or `onError(onTimeout())`
+ * once `ms` milliseconds have passed without it settling. `work` may be any value or
+ * thenable, including one whose `then` throws; whatever it does after the deadline is
+ * ignored, so a promise that never settles costs one timer and nothing else.
  *
- * The timer does not keep a Node process alive on its own.
+ * The timer is armed only for work still pending once the promises already settled have run
+ * their reactions: a value, or a promise settled by the time it is given (what an in-memory
+ * store's `async` method returns), costs no timer. The timer does not keep a Node process
+ * alive on its own.
+ *
+ * @internal
+ */
+export function settleWithin<T>(
+  work: T | PromiseLike<T>,
+  ms: number,
+  onTimeout: () => unknown,
+  onValue: (value: T) => void,
+  onError: (error: unknown) => void,
+): void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let settled = false;
+  const first = (): boolean => {
+    if (settled) return false;
+    settled = true;
+    if (timer !== undefined) clearTimeout(timer);
+    return true;
+  };
+  Promise.resolve(work).then(
+    (value) => {
+      if (first()) onValue(value);
+    },
+    (error: unknown) => {
+      if (first()) onError(error);
+    },
+  );
+  // Queued after the reactions of an already settled promise, so it runs once they have.
+  queueMicrotask(() => {
+    if (settled) return;
+    timer = setTimeout(() => {
+      if (first()) onError(onTimeout());
+    }, ms);
+    (timer as { unref?: () => void }).unref?.();
+  });
+}
+
+/**
+ * Settles like `work`, or rejects with `onTimeout()` once `ms` milliseconds have passed
+ * without it settling, as {@link settleWithin} does.
  *
  * @internal
  */
@@ -13,21 +55,7 @@ export function withDeadline<T>(
   ms: number,
   onTimeout: () => unknown,
 ): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), ms);
-    (timer as { unref?: () => void }).unref?.();
-    const settle = (): void => clearTimeout(timer);
-    Promise.resolve(work).then(
-      (value) => {
-        settle();
-        resolve(value);
-      },
-      (error: unknown) => {
-        settle();
-        reject(error);
-      },
-    );
-  });
+  return new Promise<T>((resolve, reject) => settleWithin(work, ms, onTimeout, resolve, reject));
 }
 
 /**

@@ -17,7 +17,7 @@ export interface HandlerContext {
   /** When `receive` was called. */
   readonly receivedAt: Date;
   /**
-   * The request's headers with lower-cased names (a frozen object without prototype); empty
+   * The request's headers with lower-cased names (a frozen object that inherits nothing); empty
    * when the adapter passed none.
    */
   readonly headers: Readonly<Record<string, string>>;

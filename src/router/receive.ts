@@ -1,4 +1,4 @@
-import { TimeoutError, withDeadline } from '../deadline.js';
+import { settleWithin, TimeoutError } from '../deadline.js';
 import { HandlerError, InFlightError, isWebhookError, type WebhookError } from '../errors.js';
 import { createInboxControl, type InboxControl } from '../inbox/control.js';
 import { createDefaultInbox } from '../inbox/default-store.js';
@@ -369,7 +369,7 @@ async function handle(router: RouterState, delivery: Delivery): Promise<ReceiveR
     previous = await tracking.read(requestId, delivery.trace);
     transition = classifyTransition(previous, event);
     if (tracking.skip.has(transition)) {
-      await markDone(router, delivery);
+      await complete(router, delivery, previous, transition);
       return { event, duplicate: false, transition, skipped: true };
     }
   }
@@ -382,9 +382,7 @@ async function handle(router: RouterState, delivery: Delivery): Promise<ReceiveR
     delivery.entry,
   );
   const handlers = registry.run(event, context, delivery.trace);
-  await awaitHandlers(router, delivery, handlers, () =>
-    complete(router, delivery, previous, transition),
-  );
+  await handlersWithin(router, delivery, handlers, previous, transition);
   await complete(router, delivery, previous, transition);
   return transition === undefined
     ? { event, duplicate: false }
@@ -396,47 +394,49 @@ async function handle(router: RouterState, delivery: Delivery): Promise<ReceiveR
  * is recorded when they do (`complete`, or the claim released), and until then the claim
  * stays, so that a redelivery is refused as in flight.
  */
-async function awaitHandlers(
+function handlersWithin(
   router: RouterState,
   delivery: Delivery,
   handlers: Promise<void>,
-  complete: () => Promise<void>,
+  previous: RequestState | undefined,
+  transition: TransitionVerdict | undefined,
 ): Promise<void> {
   const { handlerTimeoutMs } = router.settings;
-  try {
-    await withDeadline(
-      handlers,
-      handlerTimeoutMs,
-      () => new TimeoutError('The handlers', handlerTimeoutMs),
-    );
-  } catch (error) {
-    if (!(error instanceof TimeoutError)) throw error;
-    delivery.outlived = true;
-    const { event, token } = delivery;
-    const release = (): Promise<void> | undefined =>
-      token === undefined ? undefined : router.dedupe?.release(event.idempotencyKey, token);
-    handlers.then(complete, release).catch((late: unknown) => report(router, late, event));
-    throw new HandlerError(error, `The handlers did not settle within ${handlerTimeoutMs} ms`);
-  }
+  const timedOut = (): TimeoutError => new TimeoutError('The handlers', handlerTimeoutMs);
+  return new Promise((resolve, reject) => {
+    settleWithin(handlers, handlerTimeoutMs, timedOut, resolve, (error) => {
+      if (!(error instanceof TimeoutError)) {
+        reject(error);
+        return;
+      }
+      delivery.outlived = true;
+      const { event, token } = delivery;
+      const release = (): Promise<void> | undefined =>
+        token === undefined ? undefined : router.dedupe?.release(event.idempotencyKey, token);
+      handlers
+        .then(() => complete(router, delivery, previous, transition), release)
+        .catch((late: unknown) => report(router, late, event));
+      reject(new HandlerError(error, `The handlers did not settle within ${handlerTimeoutMs} ms`));
+    });
+  });
 }
 
-/** After the handlers succeeded: stores the state they applied, marks the key done. */
+/**
+ * Once the handlers succeeded (or a verdict in `state.skip` spared them): stores the state
+ * they applied, and marks the key done.
+ */
 async function complete(
   router: RouterState,
   delivery: Delivery,
   previous: RequestState | undefined,
   transition: TransitionVerdict | undefined,
 ): Promise<void> {
-  const { event, requestId } = delivery;
+  const { event, requestId, token } = delivery;
   if (transition === 'apply' && router.tracking !== undefined && requestId !== undefined) {
     const next = Object.freeze({ status: event.status, occurredAt: event.occurredAt });
     await router.tracking.apply(requestId, previous, next, delivery.trace);
   }
-  await markDone(router, delivery);
-}
-
-async function markDone(router: RouterState, delivery: Delivery): Promise<void> {
-  if (router.dedupe !== undefined && delivery.token !== undefined) {
-    await router.dedupe.markDone(delivery.event.idempotencyKey, delivery.token, delivery.trace);
+  if (router.dedupe !== undefined && token !== undefined) {
+    await router.dedupe.markDone(event.idempotencyKey, token, delivery.trace);
   }
 }

@@ -1,4 +1,4 @@
-import { TimeoutError, withDeadline } from '../deadline.js';
+import { settleWithin, TimeoutError } from '../deadline.js';
 import type { ClaimResult } from '../dedupe/dedupe-store.js';
 import { StoreUnavailableError } from '../errors.js';
 import { classifyTransition } from '../lifecycle/classify.js';
@@ -27,7 +27,7 @@ const OPERATIONS = {
  * throw, no answer in time, an answer `check` refuses) into `StoreUnavailableError`, and
  * shows it as a step of `trace`.
  */
-async function storeCall<T>(
+function storeCall<T>(
   operation: Operation,
   timeoutMs: number,
   run: () => unknown,
@@ -35,20 +35,38 @@ async function storeCall<T>(
   trace: DeliveryTrace | undefined,
 ): Promise<T> {
   const end = trace?.step(operation.step);
-  try {
-    const value = await withDeadline(
-      run(),
+  return new Promise<T>((resolve, reject) => {
+    const fail = (cause: unknown): void => {
+      const error =
+        cause instanceof StoreUnavailableError ? cause : new StoreUnavailableError(cause);
+      end?.(error);
+      reject(error);
+    };
+    let pending: unknown;
+    try {
+      pending = run();
+    } catch (cause) {
+      fail(cause);
+      return;
+    }
+    settleWithin(
+      pending,
       timeoutMs,
       () => new TimeoutError(operation.what, timeoutMs),
+      (value) => {
+        let checked: T;
+        try {
+          checked = check(value);
+        } catch (cause) {
+          fail(cause);
+          return;
+        }
+        end?.();
+        resolve(checked);
+      },
+      fail,
     );
-    const checked = check(value);
-    end?.();
-    return checked;
-  } catch (cause) {
-    const error = cause instanceof StoreUnavailableError ? cause : new StoreUnavailableError(cause);
-    end?.(error);
-    throw error;
-  }
+  });
 }
 
 const nothing = (): undefined => undefined;

@@ -455,6 +455,47 @@ describe('handlers: event and context', () => {
     expect(handler.mock.calls[0]?.[1].headers['x-a']).toBe('1');
   });
 
+  it('starts no timer for a delivery whose store and handlers answer at once', async () => {
+    const webhooks = createWebhooks();
+    const handler = vi.fn();
+    webhooks.on('*', handler);
+    const setTimer = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      await expect(webhooks.receive(REVIEW)).resolves.toMatchObject({ duplicate: false });
+      await expect(webhooks.receive(REVIEW)).resolves.toMatchObject({ duplicate: true });
+      expect(handler).toHaveBeenCalledTimes(1);
+      expect(setTimer).not.toHaveBeenCalled();
+    } finally {
+      setTimer.mockRestore();
+    }
+  });
+
+  it('normalizes headers into a frozen object that inherits nothing', () => {
+    const headers = normalizeHeaders([
+      ['Constructor', 'c'],
+      ['__proto__', 'p'],
+      ['toString', 't'],
+      ['X-A', '1'],
+      ['x-a', '2'],
+    ]);
+    expect(Object.isFrozen(headers)).toBe(true);
+    expect(Object.keys(headers)).toEqual(['constructor', '__proto__', 'tostring', 'x-a']);
+    expect(Object.hasOwn(headers, '__proto__')).toBe(true);
+    expect(Object.getOwnPropertyDescriptor(headers, '__proto__')?.value).toBe('p');
+    expect(headers.constructor).toBe('c');
+    expect(headers['x-a']).toBe('1, 2');
+    expect(headers['hasownproperty']).toBeUndefined();
+    expect('hasOwnProperty' in headers).toBe(false);
+    expect(JSON.stringify(headers)).toBe(
+      '{"constructor":"c","__proto__":"p","tostring":"t","x-a":"1, 2"}',
+    );
+    // What it inherits from: no string key, nothing behind it, and nothing to change.
+    const prototype = Object.getPrototypeOf(headers) as object;
+    expect(Object.getOwnPropertyNames(prototype)).toEqual([]);
+    expect(Object.getPrototypeOf(prototype)).toBeNull();
+    expect(Object.isFrozen(prototype)).toBe(true);
+  });
+
   it("passes the headers an adapter normalized as they are, and copies a caller's", async () => {
     const webhooks = createWebhooks({ dedupe: false });
     const contexts: HandlerContext[] = [];
