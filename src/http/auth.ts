@@ -122,18 +122,34 @@ function parseAllowIps(value: unknown): IpRange[] {
   });
 }
 
+/**
+ * How a secret may be written in a URL or a header: as it is, percent-encoded as
+ * `encodeURIComponent` writes it, as `URLSearchParams` and HTML forms write it (a space as `+`,
+ * and `!'()~` encoded too), and with every character but letters, digits, `-`, `.` and `_`
+ * encoded. Letter case is ignored when redacting, so `%2f` and `%2F` are both caught.
+ */
+function writtenForms(secret: string): string[] {
+  const component = encodeURIComponent(secret);
+  const strict = component.replace(
+    /[!'()*~]/g,
+    (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return [
+    secret,
+    component,
+    component.replace(/%20/g, '+'),
+    new URLSearchParams({ s: secret }).toString().slice(2),
+    strict,
+    strict.replace(/%20/g, '+'),
+  ];
+}
+
 /** The forms of the configured secrets that {@link ResolvedAuth.secrets} lists. */
 function secretForms(tokens: readonly string[], basic: readonly BasicCredentials[]): string[] {
   const forms = new Set<string>();
-  for (const token of tokens) {
-    forms.add(token);
-    forms.add(encodeURIComponent(token));
-    // What URLSearchParams and HTML forms write for a space.
-    forms.add(encodeURIComponent(token).replace(/%20/g, '+'));
-  }
+  for (const token of tokens) for (const form of writtenForms(token)) forms.add(form);
   for (const { username, password } of basic) {
-    if (password !== '') forms.add(password);
-    if (password !== '') forms.add(encodeURIComponent(password));
+    if (password !== '') for (const form of writtenForms(password)) forms.add(form);
     const pair = encoder.encode(`${username}:${password}`);
     forms.add(btoa(String.fromCharCode(...pair)));
   }

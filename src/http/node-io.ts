@@ -49,6 +49,9 @@ export function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8
     });
     if (req.readableEnded) finish();
     else if (req.destroyed) fail(new ClientGoneError());
+    // A `data` listener starts a stream that was never paused, not one that something mounted
+    // earlier paused: left so, it would never end, and the request never be answered.
+    else if (req.readableFlowing === false) req.resume();
   });
 }
 

@@ -46,7 +46,8 @@ export interface HandlerContext {
   readonly entryId: string | undefined;
 }
 
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
+/** The headers of a delivery without any: like every normalized header object. */
+const NO_HEADERS: Readonly<Record<string, string>> = normalizeHeaders([]);
 
 /**
  * The {@link HandlerContext} of one delivery, frozen.
@@ -76,8 +77,9 @@ export class DeliveryContext implements HandlerContext {
     this.receivedAt = receivedAt;
     // An adapter's headers are already what handlers get; a caller's are copied, so that it
     // may reuse its object.
+    // Anything but an object (from a JavaScript caller) counts as no headers.
     this.headers =
-      headers === undefined
+      typeof headers !== 'object' || headers === null
         ? NO_HEADERS
         : isNormalized(headers)
           ? headers

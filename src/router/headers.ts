@@ -50,6 +50,29 @@ function redact(value: string, secrets: readonly string[]): string {
 /** A header's value as runtimes give it. */
 type HeaderValue = string | readonly string[] | undefined;
 
+/** One value as text: a number, boolean or bigint written out; `undefined` for anything else. */
+function scalarText(raw: unknown): string | undefined {
+  if (typeof raw === 'string') return raw;
+  return typeof raw === 'number' || typeof raw === 'boolean' || typeof raw === 'bigint'
+    ? String(raw)
+    : undefined;
+}
+
+/**
+ * A header value as text: a list joined with `, `, and the numbers, booleans and bigints a
+ * JavaScript caller of `receive` may pass written out; `undefined` for `null`, `undefined` and
+ * values that are not header values, such as objects (and such items of a list are left out).
+ */
+function headerText(raw: unknown): string | undefined {
+  if (!Array.isArray(raw)) return scalarText(raw);
+  const parts: string[] = [];
+  for (const item of raw) {
+    const text = scalarText(item);
+    if (text !== undefined) parts.push(text);
+  }
+  return parts.join(', ');
+}
+
 /**
  * Headers as handlers see them: lower-cased names, a name given twice or a list of values
  * joined with `, `, names in `omit` (lower-case) left out, and every occurrence of one of
@@ -65,10 +88,10 @@ export function normalizeHeaders(
 ): Readonly<Record<string, string>> {
   const result = new HeaderRecord();
   for (const [name, raw] of entries) {
-    if (raw === undefined) continue;
+    const joined = headerText(raw);
+    if (joined === undefined) continue;
     const lower = name.toLowerCase();
     if (omit?.has(lower)) continue;
-    const joined = typeof raw === 'string' ? raw : raw.join(', ');
     const value = secrets.length === 0 ? joined : redact(joined, secrets);
     const previous = result[lower];
     result[lower] = previous === undefined ? value : `${previous}, ${value}`;

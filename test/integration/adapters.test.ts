@@ -701,6 +701,23 @@ describeMatrix('adapters: one behaviour', (setup) => {
       expect(JSON.stringify(seen)).not.toContain(TOKEN);
     });
 
+    it('redacts a token written as URLSearchParams writes it, or with every mark encoded', async () => {
+      const token = "k3y!(prod)~'x*";
+      const url = new URL(`http://localhost${PATH}`);
+      url.searchParams.set('token', token);
+      const target = `${url.pathname}${url.search}`;
+      const strict = encodeURIComponent(token).replace(
+        /[!'()*~]/g,
+        (char) => `%${char.charCodeAt(0).toString(16)}`,
+      );
+      const recorder = serve(setup, { auth: { token } });
+      const headers = { 'x-forwarded-uri': target, 'x-strict': `${PATH}?token=${strict}` };
+      expectOk(await post(setup, REVIEW, { path: target, headers }));
+      const seen = recorder.calls[0]!.context.headers;
+      expect(seen['x-forwarded-uri']).toBe(`${PATH}?token=[redacted]`);
+      expect(seen['x-strict']).toBe(`${PATH}?token=[redacted]`);
+    });
+
     it('redacts Basic credentials a proxy copied into another header', async () => {
       const recorder = serve(setup, { auth: { basic: { username: 'ra', password: 'pw-SECRET' } } });
       const authorization = basic('ra', 'pw-SECRET');

@@ -157,6 +157,12 @@ describe('createNodeMiddleware after something read the body (connect style)', (
     });
     const parse = express4.json();
     const server = createServer((req, res) => {
+      if (req.url === '/paused') {
+        // Something in front paused the stream, then did some asynchronous work.
+        req.pause();
+        setTimeout(() => void middleware(req, res), 10);
+        return;
+      }
       if (req.url === '/drained') {
         // Something in front read the stream and kept nothing.
         req.resume();
@@ -182,6 +188,17 @@ describe('createNodeMiddleware after something read the body (connect style)', (
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ ok: true });
     expect(events.map((event) => event.status)).toEqual(['VIDEOREVIEW']);
+  });
+
+  it('reads a stream something in front paused, instead of waiting for it forever', async () => {
+    const response = await fetch(`${url}/paused`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: REVIEW.replace('28634', '28635'),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    expect(response.status).toBe(200);
+    expect(events.at(-1)?.requestId).toBe(28635);
   });
 
   it('answers 500 when the stream was read and nothing was left, instead of waiting', async () => {

@@ -484,7 +484,7 @@ describe('handlers: event and context', () => {
     expect(Object.getOwnPropertyDescriptor(headers, '__proto__')?.value).toBe('p');
     expect(headers.constructor).toBe('c');
     expect(headers['x-a']).toBe('1, 2');
-    expect(headers['hasownproperty']).toBeUndefined();
+    expect(headers.hasownproperty).toBeUndefined();
     expect('hasOwnProperty' in headers).toBe(false);
     expect(JSON.stringify(headers)).toBe(
       '{"constructor":"c","__proto__":"p","tostring":"t","x-a":"1, 2"}',
@@ -494,6 +494,37 @@ describe('handlers: event and context', () => {
     expect(Object.getOwnPropertyNames(prototype)).toEqual([]);
     expect(Object.getPrototypeOf(prototype)).toBeNull();
     expect(Object.isFrozen(prototype)).toBe(true);
+  });
+
+  it('writes out the numbers and booleans a JavaScript caller passes as header values', async () => {
+    const webhooks = createWebhooks({ dedupe: false });
+    const seen: Readonly<Record<string, string>>[] = [];
+    webhooks.on('*', (_event, context) => {
+      seen.push(context.headers);
+    });
+    const headers = {
+      'X-Retry': 3,
+      'X-Flag': true,
+      'X-Big': 10n,
+      'X-List': ['a', 2, null, { no: 1 }],
+      'X-Null': null,
+      'X-Object': { no: 1 },
+    } as unknown as Record<string, string>;
+    await expect(webhooks.receive(REVIEW, { headers })).resolves.toMatchObject({
+      duplicate: false,
+    });
+    expect({ ...seen[0] }).toEqual({
+      'x-retry': '3',
+      'x-flag': 'true',
+      'x-big': '10',
+      'x-list': 'a, 2',
+    });
+    // Headers that are not an object at all count as none.
+    for (const odd of [null, 'x-a: 1', 42]) {
+      const context = { headers: odd } as unknown as { headers: Record<string, string> };
+      await webhooks.receive(REVIEW, context);
+      expect(Object.keys(seen.at(-1)!)).toEqual([]);
+    }
   });
 
   it("passes the headers an adapter normalized as they are, and copies a caller's", async () => {
