@@ -28,9 +28,21 @@ export type ExpressMiddleware = (
  * parser kept as a single field is read back), and a body a parser skipped (because of its
  * Content-Type) is read from the stream with the `maxBodyBytes` limit. Every answer is
  * written here; `next` is never called with an error. A parser mounted before it answers
- * its own errors (a malformed body it was asked to parse, a body over its own limit) as
+ * its own errors (a body it refused to parse, such as malformed JSON or, for
+ * `express.json()` in strict mode, `null`; a body over its own limit) as
  * Express does, in HTML, unless {@link createExpressErrorHandler} is mounted on the same
  * path.
+ *
+ * One difference remains behind `express.json()`: an empty body sent chunked
+ * (`Transfer-Encoding: chunked` and no bytes) is answered 422 (`invalid_payload`, as the body
+ * `{}`), where without the parser it is answered 400 (`invalid_json`). body-parser (1.x in
+ * Express 4, 2.x in Express 5) turns an empty body into `{}`, the same value it makes of the
+ * text `{}`, and leaves nothing on the request that tells the two apart: no raw text or
+ * length, and the same `req._body` (set for both by 1.x, for neither by 2.x). Only a
+ * declared `Content-Length: 0` says the body was empty, and such a body is answered 400.
+ * To answer every empty body 400, mount the middleware before the parser, or keep the bytes
+ * with `express.json({ verify: (req, _res, buf) => Object.assign(req, { rawBody: buf }) })`:
+ * a `rawBody` is read in place of the parsed body.
  *
  * @example
  * ```ts
@@ -65,11 +77,16 @@ export type ExpressErrorHandler = (
 
 /**
  * Creates an Express error handler that keeps the response contract on the webhook path when
- * a body parser mounted before the middleware (`app.use(express.json())`) fails: a malformed
- * body is answered 400 and a body over the parser's limit 413, in JSON, after the method and
- * the credentials were checked as the middleware checks them (so an unauthenticated sender
- * still gets 401). Any other error on that path is answered 500 without revealing it. Give
- * it the same `webhooks` and options as the middleware, and mount it with `app.use` on the
+ * a body parser mounted before the middleware (`app.use(express.json())`) fails, in JSON,
+ * after the method and the credentials were checked as the middleware checks them (so an
+ * unauthenticated sender still gets 401). A body the parser refused is answered as it is
+ * without the parser: one that is empty or not JSON 400 (`invalid_json`), and JSON that is
+ * not an object, which `express.json()` refuses in its default strict mode (`null`, `123`,
+ * `"text"`), 422 (`invalid_payload`); a body over the parser's own limit is answered 413.
+ * Any other error on that path is answered 500 without revealing it. These answers are
+ * given here, before the router: the adapter's `onError` and `logger` see them, the
+ * router's `onError` and the inbox do not (the inbox records no such 422 body). Give it the
+ * same `webhooks` and options as the middleware, and mount it with `app.use` on the
  * webhook's path, after the parser (Express only passes errors on to error handlers mounted
  * with `app.use`, not to those of a route).
  *

@@ -208,6 +208,7 @@ describe.each([
   ['Express 5', express5],
 ])('%s: the body limit and parser errors behind express.json()', (_name, express) => {
   let url = '';
+  let port = 0;
   let close: () => Promise<void> = async () => {};
   let events: WebhookEvent[] = [];
   let errors: string[] = [];
@@ -221,6 +222,14 @@ describe.each([
       onError: (error: WebhookError) => void errors.push(error.code),
     };
     const app = express();
+    // Registered before any parser: the answers without one, to compare with.
+    app.post('/plain', createExpressMiddleware(webhooks, options));
+    // A parser that keeps the bytes it read on req.rawBody.
+    app.use(
+      '/kept',
+      express.json({ verify: (req, _res, buf) => Object.assign(req, { rawBody: buf }) }),
+    );
+    app.post('/kept', createExpressMiddleware(webhooks, options));
     app.use('/small', express.json({ limit: '1kb' }));
     app.use(express.json({ limit: '10mb' }));
     app.post('/hook', createExpressMiddleware(webhooks, options));
@@ -233,6 +242,7 @@ describe.each([
     app.use('/small', createExpressErrorHandler(webhooks, options));
     const server = await listenOnLoopback(createServer(app));
     url = server.url;
+    port = server.port;
     close = server.close;
   });
   afterAll(() => close());
@@ -294,6 +304,95 @@ describe.each([
     expect(response.type).toBe('application/json; charset=utf-8');
     expect(JSON.parse(response.text)).toMatchObject({ ok: false, error: { code: 'invalid_json' } });
     expect(errors).toEqual(['invalid_json']);
+  });
+
+  /** The status and JSON body of the answer to `body` behind the parser and without one. */
+  async function bothWays(body: string | (() => ReadableStream)) {
+    const send = () => (typeof body === 'string' ? body : body());
+    const plain = await post('/plain?token=tok', send());
+    const plainErrors = errors;
+    const parsed = await post('/hook?token=tok', send());
+    expect(parsed.type).toBe('application/json; charset=utf-8');
+    return {
+      parsed: { status: parsed.status, json: JSON.parse(parsed.text) as unknown, errors },
+      plain: { status: plain.status, json: JSON.parse(plain.text) as unknown, errors: plainErrors },
+    };
+  }
+
+  it.each(['null', '123', '"text"', 'true', '[]', ' \n null \n'])(
+    'answers the JSON %j 422, with the issues, exactly as without a parser',
+    async (body) => {
+      const { parsed, plain } = await bothWays(body);
+      expect(plain.status).toBe(422);
+      expect(parsed).toEqual(plain);
+      expect(parsed.json).toMatchObject({
+        ok: false,
+        error: { code: 'invalid_payload', issues: [{ path: [] }] },
+      });
+      expect(parsed.errors).toEqual(['invalid_payload']);
+      expect(events).toHaveLength(0);
+      // Sent chunked, without a Content-Length, the answer is the same.
+      expect((await bothWays(() => chunked(body))).parsed).toEqual(plain);
+    },
+  );
+
+  it.each(['{"broken": ', 'not json', 'nul', '"unterminated', '   '])(
+    'answers %j, which is not JSON, 400 exactly as without a parser',
+    async (body) => {
+      const { parsed, plain } = await bothWays(body);
+      expect(plain.status).toBe(400);
+      expect(parsed).toEqual(plain);
+      expect(parsed.json).toMatchObject({ ok: false, error: { code: 'invalid_json' } });
+      expect(events).toHaveLength(0);
+    },
+  );
+
+  it('answers 413 JSON the parser refused that is over maxBodyBytes, as without a parser', async () => {
+    // Under the parser's own limit of 10 MB, over maxBodyBytes (64 KiB), and chunked, so that
+    // no declared length stops it first.
+    const body = `${' '.repeat(70 * 1024)}null`;
+    const { parsed, plain } = await bothWays(() => chunked(body));
+    expect(plain.status).toBe(413);
+    expect(parsed).toEqual(plain);
+  });
+
+  it('checks credentials before answering JSON the parser refused: 401 without the token', async () => {
+    const response = await post('/hook', 'null');
+    expect(response.status).toBe(401);
+    expect(JSON.parse(response.text).error.code).toBe('unauthorized');
+  });
+
+  /** Status and JSON body of an empty chunked POST, which `fetch` cannot send. */
+  async function postEmptyChunked(path: string) {
+    const raw = await rawHttp(port, 4, [
+      `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n` +
+        'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    ]);
+    const [head = '', body = ''] = raw.split('\r\n\r\n');
+    return { status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(head)?.[1]), json: JSON.parse(body) };
+  }
+
+  it('answers an empty chunked body 422, as the body {}, and 400 without the parser (documented)', async () => {
+    // body-parser makes {} of both, and leaves nothing that tells them apart.
+    const empty = await postEmptyChunked('/hook?token=tok');
+    const braces = await post('/hook?token=tok', chunked('{}'));
+    expect(empty).toEqual({ status: 422, json: JSON.parse(braces.text) });
+    expect(empty.json.error.code).toBe('invalid_payload');
+    const plain = await postEmptyChunked('/plain?token=tok');
+    expect(plain.status).toBe(400);
+    expect(plain.json.error).toMatchObject({ code: 'invalid_json', message: 'Body is empty' });
+    // Declared empty, it is told apart: 400.
+    const declared = await post('/hook?token=tok', '');
+    expect(declared.status).toBe(400);
+    expect(JSON.parse(declared.text)).toEqual(plain.json);
+  });
+
+  it('answers an empty chunked body 400 behind a parser that keeps the bytes (documented)', async () => {
+    const empty = await postEmptyChunked('/kept?token=tok');
+    expect(empty).toEqual(await postEmptyChunked('/plain?token=tok'));
+    expect(empty.status).toBe(400);
+    expect((await post('/kept?token=tok', chunked('{}'))).status).toBe(422);
+    expect((await post('/kept?token=tok', chunked(REVIEW))).status).toBe(200);
   });
 
   it('answers a body over the parser’s own limit with 413 in JSON', async () => {
