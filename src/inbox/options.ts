@@ -23,7 +23,8 @@ export interface InboxOptions {
   /**
    * The delay between two attempts: `min` after the first failure, doubling each time up to
    * `max`, half of it random (so that notifications that failed together do not retry
-   * together). With the defaults, ten attempts span about nine minutes.
+   * together). With the defaults, the nine delays between ten attempts add up to 511 s
+   * before the jitter: 4 to 8.5 minutes, about 6.4 on average.
    *
    * @default { min: 1_000, max: 300_000 }
    */

@@ -12,8 +12,9 @@ export interface InboxWorker {
   start(): void;
   /**
    * Stops taking entries; with `drain` (the default), resolves once the entries it is
-   * handling are settled, otherwise at once (their leases then run out and another worker
-   * takes them over).
+   * handling, and those a lease under way when it was called returns, are settled. Without,
+   * resolves at once: the attempts under way go on and settle when they end (if the process
+   * exits first, their leases run out and another worker takes them over).
    */
   stop(options?: { drain?: boolean | undefined }): Promise<void>;
   /** Looks for due entries now rather than at the next poll (a notification was just recorded). */
@@ -49,6 +50,11 @@ export function createInboxWorker(
 ): InboxWorker {
   const owner = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   const active = new Set<Promise<void>>();
+  /** The ids of the entries being handled here. */
+  const handling = new Set<string>();
+  /** Leases asked for and not answered yet, and how many entries they may bring. */
+  const leases = new Set<Promise<unknown>>();
+  let reserved = 0;
   let running = false;
   let pumping = false;
   let again = false;
@@ -58,6 +64,7 @@ export function createInboxWorker(
 
   const schedule = (ms: number): void => {
     clearTimeout(timer);
+    if (!running) return;
     timer = setTimeout(wake, ms);
     (timer as { unref?: () => void }).unref?.();
   };
@@ -110,19 +117,57 @@ export function createInboxWorker(
     await settle(entry, outcome);
   };
 
-  /** Leases as many entries as there is room for, and starts them; returns how many. */
+  /**
+   * Why an entry leased once more after its last attempt goes no further: that attempt ended
+   * without an outcome, its lease run out, because the process handling it stopped or stalled
+   * (a crash, an exit, memory exhausted). Without this, a notification that kills its process
+   * would be taken again after every lease, forever, and hold its request's line.
+   */
+  const exhausted = (entry: InboxEntry): string =>
+    `Attempt ${entry.attempts - 1} of ${settings.attempts} ended without an outcome: its lease ran out (the process handling it stopped or stalled)`;
+
+  /** Starts an attempt at `entry`, one of the worker's `concurrency`. */
+  const begin = (entry: InboxEntry): void => {
+    handling.add(entry.id);
+    const run =
+      entry.attempts > settings.attempts
+        ? settle(entry, { status: 'dead', error: exhausted(entry) })
+        : attempt(entry);
+    const work: Promise<void> = run.finally(() => {
+      active.delete(work);
+      handling.delete(entry.id);
+      wake();
+    });
+    active.add(work);
+  };
+
+  /**
+   * Leases as many entries as there is room for, and starts them; returns how many. The room
+   * is taken before the store answers, so that leases asked for at once (the worker's and
+   * `drain`'s) never exceed `concurrency` together.
+   */
   const fill = async (): Promise<number> => {
-    const room = settings.concurrency - active.size;
+    const room = settings.concurrency - active.size - reserved;
     if (room <= 0) return 0;
-    const entries = await store.lease(owner, room, settings.leaseMs);
-    for (const entry of entries) {
-      const work: Promise<void> = attempt(entry).finally(() => {
-        active.delete(work);
-        wake();
-      });
-      active.add(work);
+    reserved += room;
+    const leased = store.lease(owner, room, settings.leaseMs);
+    leases.add(leased);
+    let entries: InboxEntry[];
+    try {
+      entries = await leased;
+    } finally {
+      reserved -= room;
+      leases.delete(leased);
     }
-    return entries.length;
+    let started = 0;
+    for (const entry of entries) {
+      // Already handled here: its lease ran out while its handlers went on, and this worker
+      // took it again. The attempt under way settles it.
+      if (handling.has(entry.id)) continue;
+      begin(entry);
+      started += 1;
+    }
+    return started;
   };
 
   const pump = async (): Promise<void> => {
@@ -168,15 +213,20 @@ export function createInboxWorker(
     async stop(options) {
       running = false;
       clearTimeout(timer);
-      if (options?.drain ?? true) await Promise.all(active);
+      if (!(options?.drain ?? true)) return;
+      // The entries a lease under way brings are started, then waited for with the others.
+      while (leases.size > 0 || active.size > 0) {
+        await Promise.allSettled([...leases, ...active]);
+      }
     },
     wake,
     async drain() {
       for (;;) {
-        const room = settings.concurrency - active.size;
-        const leased = room > 0 ? await fill() : 0;
-        if (leased === 0 && active.size === 0) return;
-        if (leased === 0) await Promise.race(active);
+        const leased = await fill();
+        if (leased > 0) continue;
+        if (active.size === 0 && leases.size === 0) return;
+        // A lease that fails is the store's failure, reported by whoever asked for it.
+        await Promise.race([...active, ...[...leases].map((lease) => lease.catch(() => {}))]);
       }
     },
   };

@@ -60,8 +60,8 @@ export interface WebhooksOptions {
    * (`previous`) from their context. Verdicts listed in `skip` run no handler.
    *
    * Within one process, the notifications of one request are handled one at a time, each
-   * after the one before it has finished, so each verdict is computed against the state its
-   * predecessor left; a notification that would wait longer than `handlerTimeoutMs` for its
+   * after the one before it has finished (or outlived `handlerTimeoutMs`), so each verdict is
+   * computed against the state its predecessor left; a notification that would wait longer than `handlerTimeoutMs` for its
    * turn is refused with `InFlightError` (409) instead, for the sender to deliver again. Its
    * deduplication claim is taken only when its turn comes, so waiting never uses up the
    * claim's life. After the handlers succeed, a notification classified `'apply'` is stored
@@ -110,7 +110,14 @@ export interface WebhooksOptions {
    * handlers are not stopped (JavaScript cannot stop them): when they settle at last, the
    * notification is marked done (or its claim released) as it would have been, and until
    * then a redelivery is refused with `InFlightError`. With the `state` option it is also
-   * the longest a notification waits for the earlier ones of its request.
+   * the longest a notification waits for the earlier ones of its request; and handlers that
+   * run past it give up their request's turn then, so that one that never ends does not hold
+   * its request's later notifications (which may then run beside it).
+   *
+   * With the inbox, handlers that run past it are reported to `onError` (a `HandlerError`),
+   * and their entry stays leased until they end: its attempt ends with what they end with,
+   * and no retry starts beside them. Meanwhile they take one of the worker's `concurrency`
+   * slots.
    *
    * @default 30_000 (30 seconds)
    */

@@ -390,9 +390,16 @@ async function handle(router: RouterState, delivery: Delivery): Promise<ReceiveR
 }
 
 /**
- * Waits for the handlers at most `handlerTimeoutMs`. Past it, they go on: what they end with
- * is recorded when they do (`complete`, or the claim released), and until then the claim
- * stays, so that a redelivery is refused as in flight.
+ * Waits for the handlers at most `handlerTimeoutMs`. Past it, they go on (JavaScript cannot
+ * stop them):
+ *
+ * - for an inbox entry, the overrun is reported and the handlers are waited for: the entry
+ *   stays leased, and its attempt ends with what they end with, so that no retry starts
+ *   beside them;
+ * - for a delivery, the answer is a `HandlerError` now, and what the handlers end with is
+ *   recorded when they do (`complete`, or the claim released): until then the claim stays,
+ *   so that a redelivery is refused as in flight. The request's turn passes on: a handler
+ *   that never ends does not hold its request's later notifications.
  */
 function handlersWithin(
   router: RouterState,
@@ -409,8 +416,14 @@ function handlersWithin(
         reject(error);
         return;
       }
+      const { event, token, entry } = delivery;
+      if (entry !== undefined) {
+        const message = `The handlers did not settle within ${handlerTimeoutMs} ms: inbox entry ${entry.id} stays leased until they do`;
+        report(router, new HandlerError(error, message), event);
+        handlers.then(resolve, reject);
+        return;
+      }
       delivery.outlived = true;
-      const { event, token } = delivery;
       const release = (): Promise<void> | undefined =>
         token === undefined ? undefined : router.dedupe?.release(event.idempotencyKey, token);
       handlers

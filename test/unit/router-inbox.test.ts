@@ -250,6 +250,153 @@ describe('createWebhooks({ inbox })', () => {
     await until(() => finished === 2, 'handled after start');
   });
 
+  it('gives up an entry whose processes stopped while handling it, once its attempts are spent', async () => {
+    const store = createMemoryInbox();
+    const dead: InboxEntry[] = [];
+    const { webhooks, inbox } = inboxRouter({
+      store,
+      worker: false,
+      attempts: 3,
+      leaseMs: 5,
+      onDeadLetter: (entry) => dead.push(entry),
+    });
+    const handler = vi.fn();
+    webhooks.on('*', handler);
+    await webhooks.receive(REVIEW);
+    // Three processes take the entry in turn and stop (crash) without an outcome.
+    for (let crash = 0; crash < 3; crash++) {
+      expect(await store.lease(`crashed-${crash}`, 1, 5)).toHaveLength(1);
+      await tick(10);
+    }
+    await inbox.drain();
+    expect(handler).not.toHaveBeenCalled();
+    const [entry] = await inbox.list({ status: 'dead' });
+    expect(entry?.lastError).toMatch(/Attempt 3 of 3 ended without an outcome: its lease ran out/);
+    expect(dead.map((one) => one.id)).toEqual([entry?.id]);
+  });
+
+  it('never handles more than concurrency at once, with drain() beside the worker', async () => {
+    const store = createMemoryInbox();
+    // A store that takes a while to lease, as a networked one does.
+    const slow: InboxStore = {
+      ...store,
+      lease: async (...args) => {
+        await tick(5);
+        return store.lease(...args);
+      },
+    };
+    const { webhooks } = inboxRouter({ store: slow, concurrency: 1 });
+    let running = 0;
+    let most = 0;
+    webhooks.on('*', async () => {
+      running += 1;
+      most = Math.max(most, running);
+      await tick(5);
+      running -= 1;
+    });
+    const results = [];
+    for (let requestId = 1; requestId <= 6; requestId++) {
+      results.push(await webhooks.receive(createTestPayload({ requestId })));
+    }
+    await Promise.all(results.map((result) => result.handled!()));
+    expect(most).toBe(1);
+  });
+
+  it('stop() waits for the entries a lease under way brings', async () => {
+    const store = createMemoryInbox();
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let leases = 0;
+    const held: InboxStore = {
+      ...store,
+      lease: async (...args) => {
+        leases += 1;
+        await gate;
+        return store.lease(...args);
+      },
+    };
+    const { webhooks, inbox } = inboxRouter({ store: held, pollMs: 1_000 });
+    let finished = 0;
+    webhooks.on('*', async () => {
+      await tick(10);
+      finished += 1;
+    });
+    await webhooks.receive(REVIEW);
+    await until(() => leases > 0, 'a lease is under way');
+    const stopped = inbox.stop();
+    open();
+    await stopped;
+    expect(finished).toBe(1);
+    expect(await inbox.stats()).toMatchObject({ running: 0, done: 1 });
+  });
+
+  it('does not start an entry it is already handling when it leases it again', async () => {
+    const store = createMemoryInbox();
+    // Renewals fail, so the lease runs out while the handler goes on, and the worker takes
+    // the entry again.
+    const unrenewed: InboxStore = {
+      ...store,
+      renew: async () => {
+        throw new Error('connection reset');
+      },
+    };
+    const onError = vi.fn();
+    const { webhooks, inbox } = inboxRouter(
+      { store: unrenewed, leaseMs: 30, pollMs: 5 },
+      { onError },
+    );
+    let calls = 0;
+    webhooks.on('*', async () => {
+      calls += 1;
+      await tick(150);
+    });
+    await webhooks.receive(REVIEW);
+    await until(async () => (await inbox.stats()).done === 1, 'done');
+    expect(calls).toBe(1);
+  });
+
+  it('keeps an entry whose handlers outlive handlerTimeoutMs leased, and settles it with their outcome', async () => {
+    const onError = vi.fn();
+    const { webhooks, inbox } = inboxRouter(
+      { concurrency: 4, retryDelayMs: { min: 1, max: 1 } },
+      { handlerTimeoutMs: 30, state: {}, onError },
+    );
+    let running = 0;
+    let most = 0;
+    const seen: string[] = [];
+    webhooks.on('*', async (event, context) => {
+      running += 1;
+      most = Math.max(most, running);
+      await tick(event.status === 'VIDEOPENDING' ? 150 : 5);
+      seen.push(`${event.status} attempt ${context.attempt}`);
+      running -= 1;
+    });
+    const start = new Date('2025-07-15T08:00:00Z');
+    await webhooks.receive(
+      createTestPayload({ status: 'VIDEOPENDING', requestId: 4, sentAt: start }),
+    );
+    await webhooks.receive(
+      createTestPayload({
+        status: 'VIDEOREVIEW',
+        requestId: 4,
+        sentAt: new Date(start.getTime() + 60_000),
+      }),
+    );
+    await until(async () => (await inbox.stats()).done === 2, 'both done');
+    expect(most).toBe(1);
+    expect(seen).toEqual(['VIDEOPENDING attempt 1', 'VIDEOREVIEW attempt 1']);
+    expect(onError).toHaveBeenCalledWith(
+      expect.objectContaining({
+        code: 'handler_failed',
+        message: expect.stringMatching(/did not settle within 30 ms: inbox entry .+ stays leased/),
+      }),
+      expect.objectContaining({ status: 'VIDEOPENDING' }),
+    );
+    expect(await inbox.list({ status: 'dead' })).toEqual([]);
+  });
+
   it('answers 503 when the inbox cannot record, and reports it', async () => {
     const store = createMemoryInbox();
     const onError = vi.fn();
