@@ -25,6 +25,10 @@ interface Row {
   owner: string | undefined;
 }
 
+/** Whether `a` was received before `b` (by id, when received at the same instant). */
+const before = (a: Row, b: Row): boolean =>
+  a.receivedAt < b.receivedAt || (a.receivedAt === b.receivedAt && Number(a.id) < Number(b.id));
+
 function toEntry(row: Row): InboxEntry {
   return Object.freeze({
     id: row.id,
@@ -58,7 +62,9 @@ export function matches(row: Omit<Row, 'owner' | 'body'>, filter: ResolvedFilter
 /**
  * Creates an {@link InboxStore} in memory: nothing survives the process, so it suits tests
  * and trying the inbox out, never production (use `createSqliteInbox`, or PostgreSQL or
- * Redis for several instances). It follows the same contract as the durable stores.
+ * Redis for several instances). It follows the same contract as the durable stores: an
+ * entry whose lease ran out can no longer be renewed, and keeps the other entries of its
+ * request waiting until it is leased again (it goes first) and settled.
  *
  * @example
  * ```ts
@@ -101,23 +107,33 @@ export function createMemoryInbox(options: MemoryInboxOptions = {}): InboxStore 
 
     async lease(owner, limit, leaseMs) {
       const time = now();
-      const busy = new Set<number>();
+      // Per request with a running entry, the one entry that may go: none while a lease is
+      // live; otherwise the oldest running entry whose lease ran out, before any pending one.
+      const turns = new Map<number, Row | null>();
       const due: Row[] = [];
       for (const row of rows.values()) {
-        const live = row.status === 'running' && (row.nextAttemptAt ?? 0) > time;
-        if (live && row.requestId !== undefined) busy.add(row.requestId);
-        const expired = row.status === 'running' && !live;
-        if (expired || (row.status === 'pending' && (row.nextAttemptAt ?? 0) <= time)) {
+        const running = row.status === 'running';
+        const live = running && (row.nextAttemptAt ?? 0) > time;
+        if (running && row.requestId !== undefined) {
+          const turn = turns.get(row.requestId);
+          if (live) turns.set(row.requestId, null);
+          else if (turn === undefined || (turn !== null && before(row, turn))) {
+            turns.set(row.requestId, row);
+          }
+        }
+        if ((running && !live) || (row.status === 'pending' && (row.nextAttemptAt ?? 0) <= time)) {
           due.push(row);
         }
       }
       due.sort((a, b) => a.receivedAt - b.receivedAt || Number(a.id) - Number(b.id));
+      const taken = new Set<number>();
       const leased: InboxEntry[] = [];
       for (const row of due) {
         if (leased.length >= limit) break;
         if (row.requestId !== undefined) {
-          if (busy.has(row.requestId)) continue;
-          busy.add(row.requestId);
+          const turn = turns.get(row.requestId);
+          if (taken.has(row.requestId) || (turn !== undefined && turn !== row)) continue;
+          taken.add(row.requestId);
         }
         row.status = 'running';
         row.owner = owner;
@@ -130,8 +146,10 @@ export function createMemoryInbox(options: MemoryInboxOptions = {}): InboxStore 
 
     async renew(id, owner, leaseMs) {
       const row = held(id, owner);
-      if (row === undefined) return false;
-      row.nextAttemptAt = now() + leaseMs;
+      const time = now();
+      // A lease that ran out is over, even before another owner takes the entry.
+      if (row === undefined || (row.nextAttemptAt ?? 0) <= time) return false;
+      row.nextAttemptAt = time + leaseMs;
       return true;
     },
 

@@ -96,8 +96,9 @@ SELECT * FROM leased ORDER BY received_ms, id::bigint`,
     unlease: `UPDATE ${inbox} SET status = 'pending', lease_owner = NULL, attempts = attempts - 1,
   next_attempt_at = ${now}
 WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND status = 'running'`,
+    // A lease that ran out is over, even before another instance takes the entry over.
     renew: `UPDATE ${inbox} SET next_attempt_at = ${fromNow('$3')}
-WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING 1`,
+WHERE id = $1 AND lease_owner = $2 AND status = 'running' AND next_attempt_at > ${now} RETURNING 1`,
     // Attempts ending together, one row each: which of them still held their entry.
     settle: `WITH input AS (
   SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::float8[], $5::text[])
@@ -177,7 +178,9 @@ const optionalText = (value: string | undefined): string | null =>
  * - **`lease`** is one `UPDATE` over a `SELECT … FOR UPDATE SKIP LOCKED`: instances never
  *   wait for each other and never take the same entry, the oldest due entries go first, and
  *   only one entry of a request runs at a time (a partial unique index on the request id of
- *   running entries guarantees it; a lease that loses that race is tried again).
+ *   running entries guarantees it; a lease that loses that race is tried again). An entry
+ *   whose lease ran out keeps its request until it is leased again, before the request's
+ *   other entries, and can no longer be renewed (`renew` resolves `false`).
  * - **Time**: leases, their renewals and the due time of a new or replayed entry come from
  *   the database's clock (`statement_timestamp()`), so instances whose clocks disagree still
  *   agree on when a lease ends. The instants given to the store are kept as given: an

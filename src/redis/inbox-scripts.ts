@@ -9,7 +9,8 @@
 //   ready         entries due (pending, or running with an expired lease), by reception
 //   delayed       pending entries not due yet, by due time
 //   running       running entries, by the end of their lease
-//   busy          hash: request id -> the entry that last took the request's turn
+//   busy          hash: request id -> the entry that last took the request's turn, which
+//                 holds the request while it runs, under a live lease or one that ran out
 
 /**
  * The fields of an entry's hash, in the order the scripts return them (after the id).
@@ -57,10 +58,9 @@ local function queue(id, due, t, at)
   Z('pending', at, id)
   if due <= t then Z('ready', at, id) else Z('delayed', due, id) end
 end
-local function holder(r, t)
+local function holder(r)
   local h = call('HGET', P .. 'busy', r)
-  local ends = h and call('ZSCORE', P .. 'running', h)
-  return ends and tonumber(ends) > t and h
+  return h and get(h, 'status') == 'running' and h
 end
 `;
 
@@ -110,7 +110,8 @@ while #out < limit and skipped < ${BATCH} do
   for _, id in ipairs(page) do
     if #out >= limit or skipped >= ${BATCH} then break end
     local r = get(id, 'request')
-    if r and (taken[r] or holder(r, t)) then
+    local h = r and holder(r)
+    if r and (taken[r] or (h and h ~= id)) then
       skipped = skipped + 1
     else
       if r then
@@ -138,16 +139,18 @@ local r = get(id, 'request')
 `;
 
 /**
- * ARGV: id, owner, lease in milliseconds. Replies 1 when renewed, 0 when not held.
+ * ARGV: id, owner, lease in milliseconds. Replies 1 when renewed, 0 when not held: another
+ * owner has it, it was settled, or its lease ran out (even when no one took it over since).
  *
  * @internal
  */
 export const RENEW: string = script(`${HELD}
 local t = now()
+if (tonumber(get(id, 'next')) or 0) <= t then return 0 end
 set(id, 'next', t + tonumber(ARGV[3]))
 R('ready', id)
 Z('running', t + tonumber(ARGV[3]), id)
-if r and not holder(r, t) then call('HSET', P .. 'busy', r, id) end
+if r and not holder(r) then call('HSET', P .. 'busy', r, id) end
 return 1
 `);
 

@@ -137,7 +137,9 @@ function toEntries(reply: unknown): InboxEntry[] {
  * sorted sets of ids to list by status, by request and in all (`s:<status>`,
  * `r:<requestId>`, `all`), sorted sets to schedule (`pending` and `ready` by reception,
  * `delayed` by due time, `running` by the end of the lease) and a hash of the requests being
- * handled (`busy`). Recording, leasing, renewing and settling cost O(log n) each; a lease
+ * handled (`busy`). An entry whose lease ran out keeps its request until it is leased
+ * again, before the request's other entries, and can no longer be renewed (`renew` resolves
+ * `false`). Recording, leasing, renewing and settling cost O(log n) each; a lease
  * looks at 1 000 waiting entries of busy requests at most before it gives up on the rest
  * until the next lease. `list`, `replay` and `purge` run scripts that each look at 1 000
  * entries at most, so a large inbox never holds Redis for long. Nothing expires by itself:

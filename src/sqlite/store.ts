@@ -80,20 +80,37 @@ export const DEFAULT_SQLITE_INBOX_PATH = 'uanataca-webhooks-inbox.sqlite';
 const COLUMNS =
   'id, idempotency_key, request_id, event_type, status, attempts, received_at, next_attempt_at, last_error, body';
 
-/** The entries to lease among `candidates` (a query of due entries), oldest first. */
+/**
+ * The entries to lease among `candidates` (a query of due entries), oldest first, at most one
+ * per request: none of a request while another of its entries runs under a live lease; while
+ * one runs under a lease that ran out, that one (the oldest, were there several), before any
+ * pending entry of its request; otherwise the request's oldest due entry.
+ */
 function pick(candidates: string): string {
   return `WITH due AS (
-      SELECT id, request_id, received_at,
-        row_number() OVER (PARTITION BY request_id ORDER BY received_at, id) AS turn
+      SELECT id, request_id, status, received_at,
+        row_number() OVER (
+          PARTITION BY request_id ORDER BY status = 'running' DESC, received_at, id
+        ) AS turn
       FROM (${candidates})
     )
     SELECT id FROM due
-    WHERE request_id IS NULL OR (turn = 1 AND request_id NOT IN (
-      SELECT request_id FROM ${TABLE}
-      WHERE status = 'running' AND next_attempt_at > ? AND request_id IS NOT NULL
+    WHERE request_id IS NULL OR (turn = 1 AND NOT EXISTS (
+      SELECT 1 FROM ${TABLE} other
+      WHERE other.request_id = due.request_id AND other.status = 'running' AND other.id <> due.id
+        AND (due.status = 'pending' OR other.next_attempt_at > ?
+          OR (other.received_at, other.id) < (due.received_at, due.id))
     ))
     ORDER BY received_at, id LIMIT ?`;
 }
+
+/**
+ * The most entries one transaction of `purge` deletes, so that none holds the write lock (and
+ * this thread) long.
+ *
+ * @internal
+ */
+export const PURGE_CHUNK = 5_000;
 
 /** How many due entries a lease of `limit` looks at first. */
 const nearWindow = (limit: number): number => limit * 16 + 64;
@@ -107,16 +124,18 @@ const SQL = {
   // The entries to lease: `pickNear` looks at the first due entries only, read in order from
   // the queue index, so that a backlog does not make every lease sort all of it; `pickAll`
   // looks at every due entry, for when the first ones were all held back.
-  pickNear: pick(`SELECT id, request_id, received_at FROM ${TABLE} INDEXED BY ${TABLE}_queue
+  pickNear: pick(`SELECT id, request_id, status, received_at FROM ${TABLE} INDEXED BY ${TABLE}_queue
       WHERE status IN ('pending', 'running') AND next_attempt_at <= ?
       ORDER BY received_at, id LIMIT ?`),
-  pickAll: pick(`SELECT id, request_id, received_at FROM ${TABLE}
+  pickAll: pick(`SELECT id, request_id, status, received_at FROM ${TABLE}
       WHERE status IN ('pending', 'running') AND next_attempt_at <= ?`),
   nearCount: `SELECT count(*) AS count FROM (SELECT 1 FROM ${TABLE} INDEXED BY ${TABLE}_queue
       WHERE status IN ('pending', 'running') AND next_attempt_at <= ? LIMIT ?)`,
   take: `UPDATE ${TABLE} SET status = 'running', owner = ?, attempts = attempts + 1, next_attempt_at = ?
     WHERE id = ? RETURNING ${COLUMNS}`,
-  renew: `UPDATE ${TABLE} SET next_attempt_at = ? WHERE id = ? AND status = 'running' AND owner = ?`,
+  // A lease that ran out is over, even before another owner takes the entry over.
+  renew: `UPDATE ${TABLE} SET next_attempt_at = ?
+    WHERE id = ? AND status = 'running' AND owner = ? AND next_attempt_at > ?`,
   settle: `UPDATE ${TABLE} SET status = ?, owner = NULL, next_attempt_at = ?, last_error = coalesce(?, last_error)
     WHERE id = ? AND status = 'running' AND owner = ?`,
   otherWithKey: `SELECT id FROM ${TABLE} WHERE idempotency_key = ? AND id <> ?`,
@@ -312,9 +331,10 @@ export function createSqliteInboxFrom(
     async renew(id, owner, leaseMs) {
       const row = rowId(id);
       if (row === undefined) return false;
-      return write(
-        ({ statement }) => statement(SQL.renew).run(Date.now() + leaseMs, row, owner).changes > 0,
-      );
+      return write(({ statement }) => {
+        const time = Date.now();
+        return statement(SQL.renew).run(time + leaseMs, row, owner, time).changes > 0;
+      });
     },
 
     async settle(id, owner, outcome) {
@@ -383,9 +403,22 @@ export function createSqliteInboxFrom(
       const where = whereOf(resolveFilter({ ...filter, limit: undefined }), [
         `status <> 'running'`,
       ]);
-      return write(({ database }) =>
-        Number(database.prepare(`DELETE FROM ${TABLE} ${where.sql}`).run(...where.params).changes),
-      );
+      const sql = `DELETE FROM ${TABLE} WHERE id IN (SELECT id FROM ${TABLE} ${where.sql} LIMIT ${PURGE_CHUNK})`;
+      // A chunk per transaction, through the group commit: between chunks other processes
+      // take the write lock and this one's event loop serves requests. Tracked as one call,
+      // which `close` lets finish.
+      return track(async () => {
+        const connection = await ready();
+        const statement = connection.database.prepare(sql);
+        let purged = 0;
+        for (;;) {
+          const deleted = await connection.commit.run(() =>
+            Number(statement.run(...where.params).changes),
+          );
+          purged += deleted;
+          if (deleted < PURGE_CHUNK) return purged;
+        }
+      });
     },
 
     async stats() {
@@ -423,6 +456,11 @@ export function createSqliteInboxFrom(
  *
  * It runs on `node:sqlite` (Node.js 22.13 and later) or on `better-sqlite3` (install it on
  * Node.js 20); the file is opened at once, and `close()` closes it.
+ *
+ * An entry whose lease ran out keeps its request until it is leased again, before the
+ * request's other entries, and can no longer be renewed (`renew` resolves `false`). `purge`
+ * deletes in chunks of 5 000 entries, each its own transaction, so that the other processes
+ * sharing the file and this one's event loop carry on meanwhile.
  *
  * @example
  * ```ts

@@ -14,8 +14,8 @@ import {
 } from '../../src/index.js';
 import { DRIVER_MODULES, openDatabase, type SqliteDriver } from '../../src/sqlite/driver.js';
 import { createSqliteInbox, type SqliteInboxOptions } from '../../src/sqlite/index.js';
-import { prepareDatabase } from '../../src/sqlite/schema.js';
-import { createSqliteInboxFrom } from '../../src/sqlite/store.js';
+import { prepareDatabase, TABLE } from '../../src/sqlite/schema.js';
+import { createSqliteInboxFrom, PURGE_CHUNK } from '../../src/sqlite/store.js';
 import { createTestPayload } from '../../src/testing/index.js';
 import { describeInboxStoreContract } from '../unit/inbox-contract.js';
 
@@ -172,6 +172,48 @@ describe('createSqliteInbox', () => {
     expect(await store.renew('x', 'w', 1_000)).toBe(false);
     expect(await store.settle('x', 'w', { status: 'done' })).toBe(false);
     expect(await store.replay('x')).toBe('missing');
+  });
+
+  it('purges a chunk per transaction, other calls going on in between, and counts them all', async () => {
+    const path = nextFile();
+    const store = open(path);
+    const { id: running } = await store.add(entry({ requestId: 12 }));
+    expect((await store.lease('w1', 1, 60_000)).map((one) => one.id)).toEqual([running]);
+    // More than three chunks of done entries of request 12, written at once by another connection.
+    const total = PURGE_CHUNK * 3 + 1_000;
+    const { database } = await openDatabase(path, driver);
+    try {
+      prepareDatabase(database, 5_000);
+      database
+        .prepare(
+          `INSERT INTO ${TABLE} (idempotency_key, request_id, status, attempts, received_at, body)
+          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+          SELECT 'chunked:' || i, 12, 'done', 1, ?, X'7B7D' FROM n`,
+        )
+        .run(total, Date.now());
+    } finally {
+      database.close();
+    }
+    expect((await store.stats()).done).toBe(total);
+
+    const settled: string[] = [];
+    const purging = store.purge({ requestId: 12 }).finally(() => settled.push('purge'));
+    // Reads between the chunks see the first ones gone, the rest still there.
+    let left = total;
+    while (left === total && settled.length === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      left = (await store.stats()).done;
+    }
+    expect(left).toBeGreaterThan(PURGE_CHUNK);
+    expect(left).toBeLessThan(total);
+    // A write asked for now is committed before the purge ends.
+    const added = store.add(entry({ requestId: 13 })).finally(() => settled.push('add'));
+    expect(await purging).toBe(total);
+    const { id } = await added;
+    expect(settled).toEqual(['add', 'purge']);
+    expect(await store.stats()).toMatchObject({ done: 0, running: 1, pending: 1 });
+    expect((await store.get(running))?.status).toBe('running');
+    expect((await store.get(id))?.status).toBe('pending');
   });
 
   it('reads filters as every store does, refusing what it cannot read', async () => {

@@ -212,6 +212,41 @@ export function describeInboxStoreContract(name: string, harness: InboxHarness):
       expect(ids(next)).toEqual([id]);
     });
 
+    it('refuses to renew a lease that ran out, even when no one took the entry over', async () => {
+      const store = await harness.create();
+      const { id } = await store.add(pending(nextRequest()));
+      expect(ids(await leaseAll(store, 'w1', SHORT_LEASE_MS))).toContain(id);
+      expect(await store.renew(id, 'w1', SHORT_LEASE_MS)).toBe(true);
+      await harness.wait(SHORT_LEASE_MS + 100);
+      expect(await store.renew(id, 'w1', LONG_LEASE_MS)).toBe(false);
+      // Not renewed: its lease still ended, and the entry is leased again.
+      const again = (await leaseAll(store, 'w2')).filter((e) => e.id === id);
+      expect(again).toMatchObject([{ attempts: 2 }]);
+    });
+
+    it('leases an entry whose lease ran out again before an older entry of its request that came due', async () => {
+      const [one, two] = await harness.pair();
+      const request = nextRequest();
+      const older = await one.add(pending(request));
+      await harness.wait(5);
+      const newer = await one.add(pending(request));
+      const mine = (entries: InboxEntry[]) => entries.filter((e) => e.requestId === request);
+      expect(ids(mine(await leaseAll(one, 'w0')))).toEqual([older.id]);
+      // The older entry failed and waits for its retry; the newer one goes meanwhile.
+      const retry = { nextAttemptAt: new Date(harness.now() + 200), error: 'E1' };
+      expect(await one.settle(older.id, 'w0', { status: 'pending', ...retry })).toBe(true);
+      expect(ids(mine(await leaseAll(one, 'w1', SHORT_LEASE_MS)))).toEqual([newer.id]);
+      // Its owner stalls past the lease; the older entry's retry comes due meanwhile.
+      await harness.wait(SHORT_LEASE_MS + 100);
+      const taken = mine(await leaseAll(two, 'w2'));
+      expect(taken).toMatchObject([{ id: newer.id, attempts: 2 }]);
+      expect(await one.renew(newer.id, 'w1', LONG_LEASE_MS)).toBe(false);
+      expect(mine(await leaseAll(one, 'w1'))).toEqual([]);
+      expect(ids(await two.list({ requestId: request, status: 'running' }))).toEqual([newer.id]);
+      expect(await two.settle(newer.id, 'w2', { status: 'done' })).toBe(true);
+      expect(mine(await leaseAll(one, 'w1'))).toMatchObject([{ id: older.id, attempts: 2 }]);
+    });
+
     it('settles an attempt as done, as retried later, or as dead, for the lease owner only', async () => {
       const store = await harness.create();
       const done = await store.add(pending(null));
