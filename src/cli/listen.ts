@@ -5,8 +5,9 @@ import { resolve } from 'node:path';
 import { createNodeMiddleware } from '../adapters/node.js';
 import type { WebhookError } from '../errors.js';
 import type { TransitionVerdict } from '../lifecycle/classify.js';
+import { bodyText } from '../payload/decode.js';
 import type { WebhookEvent } from '../payload/event.js';
-import { bodyText, type WebhookBody } from '../payload/parse.js';
+import type { WebhookBody } from '../payload/parse.js';
 import { createWebhooks } from '../router/create-webhooks.js';
 import { integer, parse, timeZone, UsageError } from './args.js';
 

@@ -4,7 +4,7 @@ import {
   isWebhookError,
   PayloadTooLargeError,
 } from '../errors.js';
-import { decodeBody } from '../payload/parse.js';
+import { decodeBody } from '../payload/decode.js';
 import { ClientGoneError, utf8ByteLength } from './body.js';
 
 /**

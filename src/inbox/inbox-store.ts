@@ -131,13 +131,18 @@ export interface InboxStore {
   /**
    * Leases up to `limit` entries to `owner` for `leaseMs` milliseconds and marks them
    * `'running'`, counting an attempt for each: `'pending'` entries that are due, and
-   * `'running'` ones whose lease ran out (their owner died). Never two entries of one
-   * request id at once, and none of a request whose entry is running under a live lease
-   * (whoever holds it): the notifications of one request are handled one at a time across
-   * every process sharing the store. The entries received first go first.
+   * `'running'` ones whose lease ran out (their owner died or stalled). Never two entries of
+   * one request id at once, and none of a request that has an entry `'running'`, under a
+   * live lease or one that ran out: such an entry is the one of its request leased next, so
+   * that the notifications of one request are handled one at a time, in order, across every
+   * process sharing the store. The entries received first go first.
    */
   lease(owner: string, limit: number, leaseMs: number): Promise<InboxEntry[]>;
-  /** Extends `owner`'s lease of entry `id` by `leaseMs`; `false` when it no longer holds it. */
+  /**
+   * Extends `owner`'s lease of entry `id` by `leaseMs`; `false` when it no longer holds it,
+   * which includes once the lease has run out (by the store's clock), even if nobody took
+   * the entry over since: a lease that ran out is never revived.
+   */
   renew(id: string, owner: string, leaseMs: number): Promise<boolean>;
   /** Ends `owner`'s attempt at entry `id`; `false` (and nothing changed) when it no longer holds it. */
   settle(id: string, owner: string, outcome: AttemptOutcome): Promise<boolean>;

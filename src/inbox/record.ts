@@ -5,8 +5,9 @@ import {
   StoreUnavailableError,
   type WebhookError,
 } from '../errors.js';
+import { bodyText } from '../payload/decode.js';
 import type { WebhookEvent } from '../payload/event.js';
-import { bodyText, type WebhookBody } from '../payload/parse.js';
+import type { WebhookBody } from '../payload/parse.js';
 import type { InboxStore, NewInboxEntry } from './inbox-store.js';
 
 /** The raw body as text, which the inbox keeps: bytes decoded, a parsed value serialised. */

@@ -14,23 +14,27 @@ const KiB = 1024;
  * and observer hooks, and the durable inbox's router mode, worker, control and memory store.
  * It weighed 8.7 KiB before the inbox and the hardening of every callback, 14.6 KiB with them
  * (the inbox alone is about a quarter of it, see BENCHMARKS.md), and 15.8 KiB with error
- * messages that say what to fix (missing fields, camelCase spellings, time-zone names):
- * 16 KiB. The HTTP adapters carry the shared request handling: authentication with every form of Express's
- * `trust proxy` setting, addresses with ports, redaction of secrets from headers, the body
- * limit behind parsers and the guards around user callbacks: 6.5 KiB, like the PostgreSQL
- * stores (three stores, their DDL and batching). The other entries keep to 5 KiB. A budget
- * is a guard: growing past one is a decision, not a drift.
+ * messages that say what to fix (missing fields, camelCase spellings, time-zone names),
+ * and 16.4 KiB with the inbox worker's fences (an entry whose process died is given up,
+ * leases under way are waited for, overrunning handlers keep their lease): 16.5 KiB. The HTTP
+ * adapters carry the shared request handling: authentication with every form of Express's
+ * `trust proxy` setting, addresses with ports, redaction of secrets from headers in every
+ * spelling a URL may give them, the body limit behind parsers, the answers to what a body
+ * parser in front refused and the guards around user callbacks: 7 KiB. The PostgreSQL
+ * stores (three stores, their DDL and batching) keep to 6.5 KiB, the Redis ones (with the
+ * inbox's scripts) to 5.25 KiB, the other entries to 5 KiB. A budget is a guard: growing
+ * past one is a decision, not a drift.
  */
-const ADAPTER = 6.5 * KiB;
+const ADAPTER = 7 * KiB;
 const BUDGETS: Readonly<Record<string, number>> = {
-  index: 16 * KiB,
+  index: 16.5 * KiB,
   node: ADAPTER,
   express: ADAPTER,
   fetch: ADAPTER,
   'aws-lambda': ADAPTER,
   fastify: ADAPTER,
   testing: 5 * KiB,
-  redis: 5 * KiB,
+  redis: 5.25 * KiB,
   opentelemetry: 5 * KiB,
   sqlite: 5 * KiB,
   postgres: 6.5 * KiB,
