@@ -17,6 +17,7 @@ const PATH = '/webhooks/uanataca';
 
 const ALL_CONTENDERS = [
   { kind: 'node-raw', label: 'node:http + JSON.parse (hand-written)' },
+  { kind: 'node-floor', label: 'node:http + parseWebhook + bounded Map (hand-written floor)' },
   { kind: 'node:dedupe', label: 'createNodeMiddleware, dedupe on' },
   { kind: 'node:off', label: 'createNodeMiddleware, dedupe: false' },
   { kind: 'express5:json', label: 'express 5 + express.json()' },
@@ -32,6 +33,8 @@ const ALL_CONTENDERS = [
 const ALL_COMPARISONS = [
   ['node:dedupe', 'node-raw', 0.9],
   ['node:off', 'node-raw', undefined],
+  ['node-floor', 'node-raw', undefined],
+  ['node:dedupe', 'node-floor', undefined],
   ['express5:dedupe', 'express5:json', 1.15],
   ['express5:off', 'express5:json', undefined],
   ['express4:dedupe', 'express4:json', 1.15],

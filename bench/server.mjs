@@ -31,6 +31,48 @@ function handWritten(req, res) {
   });
 }
 
+/**
+ * The floor of any receiver with the default deduplication, written by hand: the route above,
+ * with `parseWebhook` in place of `JSON.parse`, and the event's key looked up and remembered in
+ * a `Map` bounded like the default store (10,000 keys, the oldest forgotten first). No router,
+ * no promise, no deadline, no handler: what is left of an adapter once everything that is not
+ * parsing or deduplication is taken away.
+ */
+async function floor() {
+  const { parseWebhook } = await importDist('index');
+  const MAX_KEYS = 10_000;
+  const seen = new Map();
+  const order = new Array(MAX_KEYS);
+  let next = 0;
+  return (req, res) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      let event;
+      try {
+        event = parseWebhook(Buffer.concat(chunks));
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      const key = event.idempotencyKey;
+      if (!seen.has(key)) {
+        const oldest = order[next];
+        if (oldest !== undefined) seen.delete(oldest);
+        order[next] = key;
+        next = (next + 1) % MAX_KEYS;
+        seen.set(key, true);
+        handled += 1;
+      }
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(OK),
+      });
+      res.end(OK);
+    });
+  };
+}
+
 async function webhooks(dedupe) {
   const { createWebhooks } = await importDist('index');
   const router = createWebhooks({ dedupe: dedupe ? {} : false });
@@ -45,6 +87,13 @@ async function listener() {
   if (base === 'node-raw') {
     return (req, res) => {
       if (req.method === 'POST' && req.url === PATH) handWritten(req, res);
+      else res.writeHead(404).end();
+    };
+  }
+  if (base === 'node-floor') {
+    const route = await floor();
+    return (req, res) => {
+      if (req.method === 'POST' && req.url === PATH) route(req, res);
       else res.writeHead(404).end();
     };
   }
