@@ -67,8 +67,63 @@ export interface Observer {
  */
 export const OBSERVERS: unique symbol = Symbol.for('uanataca-webhooks.observers') as never;
 
+const ignore = (): void => {};
+
 /**
- * A trace that fans out to several, or `undefined` when there is no observer.
+ * `trace` with every call guarded: what an observer throws (a tracer, a span processor, a
+ * meter or a logger that fails) is dropped, so that instrumentation never changes what a
+ * delivery does or answers. A handler's run goes on without the observer's wrapper when the
+ * wrapper throws before starting it.
+ */
+function guarded(trace: DeliveryTrace): DeliveryTrace {
+  return {
+    parsed(event) {
+      try {
+        trace.parsed(event);
+      } catch {
+        // Instrumentation only.
+      }
+    },
+    step(name) {
+      let end: (error?: unknown) => void;
+      try {
+        end = trace.step(name);
+      } catch {
+        return ignore;
+      }
+      return (error) => {
+        try {
+          end(error);
+        } catch {
+          // Instrumentation only.
+        }
+      };
+    },
+    runHandler(index, run) {
+      let started = false;
+      try {
+        return trace.runHandler(index, () => {
+          started = true;
+          return run();
+        });
+      } catch (error) {
+        if (started) throw error;
+        return run();
+      }
+    },
+    end(outcome) {
+      try {
+        trace.end(outcome);
+      } catch {
+        // Instrumentation only.
+      }
+    },
+  };
+}
+
+/**
+ * A trace that fans out to several, or `undefined` when there is no observer. Every call to
+ * an observer is guarded (see {@link guarded}): none can fail a delivery.
  *
  * @internal
  */
@@ -78,8 +133,15 @@ export function beginTrace(
   entry: InboxEntry | undefined,
 ): DeliveryTrace | undefined {
   if (observers.length === 0) return undefined;
-  const traces = observers.map((observer) => observer.begin(kind, entry));
-  if (traces.length === 1) return traces[0];
+  const traces: DeliveryTrace[] = [];
+  for (const observer of observers) {
+    try {
+      traces.push(guarded(observer.begin(kind, entry)));
+    } catch {
+      // An observer that cannot begin follows nothing of this delivery.
+    }
+  }
+  if (traces.length <= 1) return traces[0];
   return {
     parsed: (event) => {
       for (const trace of traces) trace.parsed(event);

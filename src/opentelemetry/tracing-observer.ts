@@ -158,11 +158,17 @@ export function createTracingObserver(tracer: Tracer, instruments: Instruments):
             { attributes: { [HANDLER_INDEX]: index } },
             handlers ?? delivery,
           );
+          // Called around the handler's own outcome: a span processor or a meter that throws
+          // must not become the handler's failure.
           const end = (failed: boolean, error?: unknown): void => {
-            const attributes: Attributes = { [OPERATION_TYPE]: kind, [HANDLER_INDEX]: index };
-            if (failed) attributes[ERROR_TYPE] = failHandler(child, error);
-            child.end();
-            instruments.handlerDuration.record(seconds(started), attributes);
+            try {
+              const attributes: Attributes = { [OPERATION_TYPE]: kind, [HANDLER_INDEX]: index };
+              if (failed) attributes[ERROR_TYPE] = failHandler(child, error);
+              child.end();
+              instruments.handlerDuration.record(seconds(started), attributes);
+            } catch {
+              // Instrumentation only.
+            }
           };
           let result: ReturnType<typeof run>;
           try {

@@ -26,7 +26,7 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createNodeMiddleware } from '../../src/adapters/node.js';
 import {
   createMemoryInbox,
@@ -693,6 +693,74 @@ describe('instrumentWebhooks: the durable inbox', () => {
       }),
     ).toBe(2);
     await expectNoSecrets(telemetry);
+  });
+});
+
+describe('instrumentWebhooks: instrumentation that fails', () => {
+  /** A meter provider whose every instrument throws when it records. */
+  function throwingMeterProvider(): MeterProvider {
+    const fail = (): never => {
+      throw new Error('meter bug');
+    };
+    const instrument = { record: fail, add: fail, addCallback: fail, removeCallback: fail };
+    return {
+      getMeter: () =>
+        new Proxy({}, { get: (_target, name) => (name === 'then' ? undefined : () => instrument) }),
+    } as unknown as MeterProvider;
+  }
+
+  it.each([
+    ['a span processor whose onEnd throws', 'onEnd'],
+    ['a span processor whose onStart throws', 'onStart'],
+  ] as const)('changes nothing with %s and a meter that throws', async (_, hook) => {
+    const tracerProvider = new BasicTracerProvider({
+      spanProcessors: [
+        {
+          onStart: () => {
+            if (hook === 'onStart') throw new Error('processor bug');
+          },
+          onEnd: () => {
+            if (hook === 'onEnd') throw new Error('processor bug');
+          },
+          forceFlush: async () => {},
+          shutdown: async () => {},
+        },
+      ],
+    });
+    const errors: unknown[] = [];
+    const webhooks = createWebhooks({ state: {}, onError: (error) => errors.push(error) });
+    const seen: number[] = [];
+    webhooks.on('VIDEOREVIEW', async (event) => {
+      await delay(1);
+      seen.push(event.requestId!);
+    });
+    webhooks.on('ENROLLREADY', () => {
+      throw new Error('handler failure');
+    });
+    instrumentWebhooks(webhooks, { tracerProvider, meterProvider: throwingMeterProvider() });
+
+    await expect(webhooks.receive(review(4601))).resolves.toMatchObject({ duplicate: false });
+    await expect(webhooks.receive(review(4601))).resolves.toMatchObject({ duplicate: true });
+    expect(seen).toEqual([4601]);
+    // A handler's own failure is still what the delivery fails with.
+    const approved = createTestPayload({ status: 'ENROLLREADY', requestId: 4602 });
+    await expect(webhooks.receive(approved)).rejects.toMatchObject({
+      code: 'handler_failed',
+      cause: { message: 'handler failure' },
+    });
+    expect(errors).toHaveLength(1);
+  });
+
+  it('changes nothing with a logger that throws', async () => {
+    const fail = (): never => {
+      throw new Error('logger bug');
+    };
+    const webhooks = createWebhooks({ logger: { info: fail, warn: fail, error: fail } });
+    const handler = vi.fn();
+    webhooks.on('*', handler);
+    await expect(webhooks.receive(review(4603))).resolves.toMatchObject({ duplicate: false });
+    await expect(webhooks.receive('{')).rejects.toMatchObject({ code: 'invalid_json' });
+    expect(handler).toHaveBeenCalledTimes(1);
   });
 });
 
