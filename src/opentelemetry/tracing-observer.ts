@@ -96,6 +96,14 @@ export function createTracingObserver(tracer: Tracer, instruments: Instruments):
   // The reception of each notification recorded in the inbox lately, for its attempts to
   // link to: the inbox keeps no trace context.
   const receptions = new Map<string, SpanContext>();
+  /** Keeps the reception of a notification just recorded, unless one is kept already. */
+  const remember = (key: string, reception: SpanContext): void => {
+    if (receptions.has(key)) return;
+    if (receptions.size >= REMEMBERED) {
+      receptions.delete(receptions.keys().next().value as string);
+    }
+    receptions.set(key, reception);
+  };
 
   return {
     begin(kind, entry): DeliveryTrace {
@@ -140,6 +148,11 @@ export function createTracingObserver(tracer: Tracer, instruments: Instruments):
           const child = tracer.startSpan(name, undefined, delivery);
           if (name === 'handlers') handlers = trace.setSpan(delivery, child);
           return (error) => {
+            // Remembered as soon as the notification is recorded: the worker, woken right
+            // after, may begin its first attempt before this delivery's span ends.
+            if (name === 'inbox.record' && error === undefined && key !== undefined) {
+              remember(key, span.spanContext());
+            }
             const type = error === undefined ? undefined : fail(child, error);
             child.end();
             if (name === 'handlers') handlers = undefined;
@@ -216,12 +229,6 @@ export function createTracingObserver(tracer: Tracer, instruments: Instruments):
           };
           if (error !== undefined) attributes[ERROR_TYPE] = error.code;
           instruments.deliveries.add(1, attributes);
-          if (kind === 'receive' && result?.queued && key !== undefined && !receptions.has(key)) {
-            if (receptions.size >= REMEMBERED) {
-              receptions.delete(receptions.keys().next().value as string);
-            }
-            receptions.set(key, span.spanContext());
-          }
         },
       };
     },

@@ -764,6 +764,29 @@ describe('instrumentWebhooks: instrumentation that fails', () => {
   });
 });
 
+describe('instrumentWebhooks: a worker woken by the delivery', () => {
+  it("links the first attempt to the delivery's span, though it begins before that span ends", async () => {
+    const telemetry = createTelemetry();
+    const webhooks = createWebhooks({ inbox: { store: createMemoryInbox(), pollMs: 10 } });
+    cleanups.push(() => webhooks.inbox.stop());
+    const handled: number[] = [];
+    webhooks.on('*', (event) => {
+      handled.push(event.requestId!);
+    });
+    instrumentWebhooks(webhooks, telemetry);
+    await webhooks.receive(review(4701));
+    for (let i = 0; i < 200 && handled.length === 0; i++) await delay(5);
+    await webhooks.inbox.stop();
+    const [receive] = named(telemetry.ours(), 'receive');
+    const [attempt] = named(telemetry.ours(), 'process');
+    if (!receive || !attempt) throw new Error('a receive and a process span expected');
+    expect(attempt.attributes['uanataca.inbox.entry.attempt']).toBe(1);
+    expect(attempt.links.map((link) => link.context.spanId)).toEqual([
+      receive.spanContext().spanId,
+    ]);
+  });
+});
+
 describe('instrumentWebhooks: installing and removing', () => {
   it('the returned function removes the spans, the metrics and the inbox gauges', async () => {
     const telemetry = createTelemetry();
