@@ -271,9 +271,10 @@ export function isWebhookError(value: unknown, code?: WebhookErrorCode): boolean
 }
 
 function isAnyWebhookError(value: unknown): value is WebhookError {
-  if (value instanceof WebhookError) return true;
   if (typeof value !== 'object' || value === null) return false;
+  // Inside the `try`: `instanceof` runs a proxy's traps, which may throw.
   try {
+    if (value instanceof WebhookError) return true;
     const { name, code, status, message } = value as Record<string, unknown>;
     return (
       typeof name === 'string' &&

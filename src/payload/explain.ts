@@ -120,11 +120,13 @@ interface SpellingScope {
 
 /**
  * An issue for each name of the scope's object that spells one of the provider's fields in
- * another way, where the body lacks that field.
+ * another way, where the body lacks that field: one per field at most, for the first such
+ * name, so that a body of many spellings of one field cannot make thousands of issues.
  */
 function spellingIssues({ body, object, path, known, format }: SpellingScope): $ZodIssueCustom[] {
   const prefix = path.map((name) => `${name}.`).join('');
   const issues: $ZodIssueCustom[] = [];
+  const reported = new Set<string>();
   for (const name of Object.keys(object)) {
     if (name.length > MAX_NAME_LENGTH) continue;
     const places = known.get(spellingKey(name));
@@ -140,6 +142,8 @@ function spellingIssues({ body, object, path, known, format }: SpellingScope): $
     if (candidates.length === 0) continue;
     if (candidates.some(([, place]) => leafOf(place) === name)) continue;
     if (candidates.some(([, place]) => valueAt(body, place) !== undefined)) continue;
+    if (candidates.every(([, place]) => reported.has(place))) continue;
+    for (const [, place] of candidates) reported.add(place);
     const found = `${prefix}${name}`;
     const expected = describePlaces(candidates);
     issues.push({

@@ -1,5 +1,10 @@
 import type { $ZodIssue } from 'zod/v4/core';
-import { InvalidPayloadError, isWebhookError, WebhookError } from '../errors.js';
+import {
+  InvalidOptionsError,
+  InvalidPayloadError,
+  isWebhookError,
+  type WebhookError,
+} from '../errors.js';
 import { createEvent } from './create-event.js';
 import { decodeBody } from './decode.js';
 import type { WebhookEvent } from './event.js';
@@ -59,32 +64,51 @@ function unreadable(cause: unknown): InvalidPayloadError {
  * ```
  */
 export function parseWebhook(body: WebhookBody, options?: ParseOptions): WebhookEvent {
-  const timeZone = assertTimeZone(options?.timeZone);
+  const timeZone = readTimeZone(options);
+  try {
+    return parseValue(body, timeZone);
+  } catch (cause) {
+    // Whatever a hostile value throws (a getter, a proxy), the caller gets one of ours.
+    throw isWebhookError(cause) ? cause : unreadable(cause);
+  }
+}
+
+/** The `timeZone` option, checked; one that cannot even be read is an invalid option. */
+function readTimeZone(options: ParseOptions | undefined): string | undefined {
+  let timeZone: string | undefined;
+  try {
+    timeZone = options?.timeZone;
+  } catch (cause) {
+    throw new InvalidOptionsError('options.timeZone could not be read', { cause });
+  }
+  return assertTimeZone(timeZone);
+}
+
+/** {@link parseWebhook} once its options are read. */
+function parseValue(body: WebhookBody, timeZone: string | undefined): WebhookEvent {
   const value = decodeBody(body);
   const format = detectFormat(value);
+  // A value decoded here from text is held by no one else, so the fast path may keep it as
+  // the payload; a value given as such is copied by the schema, as it always was.
+  const fast = value === body ? undefined : fromCommonShape(value, format, timeZone);
+  if (fast) return fast;
   let issues: readonly $ZodIssue[];
-  try {
-    // A value decoded here from text is held by no one else, so the fast path may keep it as
-    // the payload; a value given as such is copied by the schema, as it always was.
-    const fast = value === body ? undefined : fromCommonShape(value, format, timeZone);
-    if (fast) return fast;
-    const listed = (value as { certificates?: unknown } | null)?.certificates;
-    if (Array.isArray(listed) && listed.length > MAX_CERTIFICATES) {
-      // Checked before the schema, which would first report every bad entry.
-      issues = [
-        {
-          code: 'custom',
-          path: ['certificates'],
-          message: `A notification lists at most ${MAX_CERTIFICATES} certificates, not ${listed.length}`,
-        },
-      ];
-    } else {
-      const result = (format === 'envelope' ? envelopeSchema : legacySchema).safeParse(value);
-      if (result.success) return createEvent(result.data, format, timeZone);
-      issues = result.error.issues;
-    }
-  } catch (cause) {
-    throw isWebhookError(cause) ? cause : unreadable(cause);
+  const listed =
+    format === 'envelope' ? (value as { certificates?: unknown } | null)?.certificates : [];
+  if (Array.isArray(listed) && listed.length > MAX_CERTIFICATES) {
+    // Checked before the schema, which would first report every bad entry. Only the envelope
+    // declares `certificates`: in the legacy format it is an unknown field, kept unchecked.
+    issues = [
+      {
+        code: 'custom',
+        path: ['certificates'],
+        message: `A notification lists at most ${MAX_CERTIFICATES} certificates, not ${listed.length}`,
+      },
+    ];
+  } else {
+    const result = (format === 'envelope' ? envelopeSchema : legacySchema).safeParse(value);
+    if (result.success) return createEvent(result.data, format, timeZone);
+    issues = result.error.issues;
   }
   // Only now, for a body already refused, is what to fix looked for.
   const explained = explainIssues(value, issues);
@@ -107,7 +131,7 @@ export function safeParseWebhook(body: unknown, options?: ParseOptions): SafePar
   } catch (error) {
     return {
       success: false,
-      error: error instanceof WebhookError ? error : unreadable(error),
+      error: isWebhookError(error) ? error : unreadable(error),
     };
   }
 }

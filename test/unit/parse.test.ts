@@ -476,6 +476,24 @@ describe('safeParseWebhook never throws', () => {
           },
         ),
     ],
+    [
+      'a getter that throws a revoked proxy',
+      () => ({
+        get request(): never {
+          const { proxy, revoke } = Proxy.revocable({}, {});
+          revoke();
+          throw proxy;
+        },
+      }),
+    ],
+    [
+      'a revoked proxy',
+      () => {
+        const { proxy, revoke } = Proxy.revocable({}, {});
+        revoke();
+        return proxy;
+      },
+    ],
     ['a huge string', () => `{"a":"${'x'.repeat(5_000_000)}"`],
     ['deep nesting', () => `${'['.repeat(100_000)}${']'.repeat(100_000)}`],
     ['a symbol', () => Symbol('s')],
@@ -490,6 +508,30 @@ describe('safeParseWebhook never throws', () => {
     expect(result.success).toBe(false);
     expect(isWebhookError(result.error)).toBe(true);
     expect([400, 422]).toContain(result.error?.status);
+  });
+
+  it('with options that cannot be read, which are an options error', () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const options = {
+      get timeZone(): never {
+        throw proxy;
+      },
+    };
+    for (const given of [options, proxy]) {
+      const result = safeParseWebhook(fixture('classic-1-request-created.json'), given as never);
+      expect(result.error).toBeInstanceOf(InvalidOptionsError);
+    }
+  });
+
+  it('throws only its own errors from parseWebhook, whatever a getter throws', () => {
+    const body = {
+      get request(): never {
+        throw new Error('boom');
+      },
+    };
+    expect(() => parseWebhook(body)).toThrow(InvalidPayloadError);
+    expect(() => parseWebhook(body)).toThrow('Body could not be read as a notification');
   });
 
   it('keeps cycles in unknown fields without trouble when the payload is valid', () => {
@@ -593,5 +635,30 @@ describe('parseWebhook: bounded work on hostile bodies', () => {
     body.certificates.push({ status: 'VALID', serial_number: 'one too many' });
     expect(safeParseWebhook(body).success).toBe(false);
     expect(safeParseWebhook(JSON.stringify(body)).success).toBe(false);
+  });
+
+  it('keeps a legacy body with many certificates as an unknown field, as text and as an object', () => {
+    const body = JSON.parse(fixture('legacy-videoincomplete.json'));
+    body.certificates = Array.from({ length: 101 }, () => 0);
+    expect(parseWebhook(JSON.stringify(body)).payload).toMatchObject({
+      certificates: body.certificates,
+    });
+    expect(parseWebhook(body).payload).toMatchObject({ certificates: body.certificates });
+  });
+
+  it('names each misspelt field once, however many spellings of it a body has', () => {
+    const body: Record<string, unknown> = envelope({ sent_at: 'never' });
+    delete body.event_type;
+    // 2,000 spellings: each letter's case from a bit of i, and up to three leading `_`.
+    for (let i = 0; i < 2_000; i++) {
+      const letters = [...'eventtype'].map((c, bit) => ((i >> bit) & 1 ? c.toUpperCase() : c));
+      body[`${'_'.repeat(i >> 9)}${letters.join('')}`] = 'REQUEST_CREATED';
+    }
+    const result = safeParseWebhook(body);
+    expect(result.error).toBeInstanceOf(InvalidPayloadError);
+    const spelling = (result.error as InvalidPayloadError).issues.filter((issue) =>
+      issue.message.includes('expected "event_type"'),
+    );
+    expect(spelling).toHaveLength(1);
   });
 });
