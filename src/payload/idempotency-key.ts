@@ -37,6 +37,20 @@ function hash(text: string, seed: number): string {
   return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
 }
 
+/** The separators of the key's fields, and the escape character. */
+const SEPARATORS = /[%:=]/;
+
+/**
+ * A field of the key as text: `%`, `:` and `=` written `%25`, `%3A` and `%3D`, so that a value
+ * holding a separator cannot make two notifications' keys alike. Statuses, event types and
+ * serial numbers as the provider writes them hold none, and are written as they are.
+ */
+function field(value: string | undefined): string {
+  if (value === undefined) return '';
+  if (!SEPARATORS.test(value)) return value;
+  return value.replace(/%/g, '%25').replace(/:/g, '%3A').replace(/=/g, '%3D');
+}
+
 /**
  * The idempotency key of a notification (`WebhookEvent.idempotencyKey`). Receivers store it
  * to recognise a redelivery, so its format is part of the package's contract: it never
@@ -54,7 +68,10 @@ function hash(text: string, seed: number): string {
  *    (a number in decimal);
  *
  * then, for each certificate in the order sent, `:` followed by its serial number as sent, `=`
- * and its normalized status. A key longer than 200 characters is replaced by `h:` followed by
+ * and its normalized status. In the event type, the statuses and the serial numbers, `%`, `:`
+ * and `=` are written `%25`, `%3A` and `%3D` (the provider's values hold none), so that no two
+ * notifications share a key; the time keeps its `:`, and the ids are digits. A key longer than
+ * 200 characters is replaced by `h:` followed by
  * two cyrb53 hashes of it, with seeds 1 and 2, each in base 36, so that no key is longer than
  * 24 characters then.
  *
@@ -69,9 +86,9 @@ function hash(text: string, seed: number): string {
  */
 export function createIdempotencyKey(identity: NotificationIdentity): string {
   const { requestId, registrationAuthority, eventType, previousStatus } = identity;
-  let key = `${identity.format === 'envelope' ? 'e' : 'l'}:${requestId ?? ''}:${registrationAuthority ?? ''}:${eventType ?? ''}:${identity.status}:${previousStatus ?? ''}:${String(identity.time).trim()}`;
+  let key = `${identity.format === 'envelope' ? 'e' : 'l'}:${requestId ?? ''}:${registrationAuthority ?? ''}:${field(eventType)}:${field(identity.status)}:${field(previousStatus)}:${String(identity.time).trim()}`;
   for (const certificate of identity.certificates) {
-    key += `:${certificate.serialNumber}=${certificate.status}`;
+    key += `:${field(certificate.serialNumber)}=${field(certificate.status)}`;
   }
   return key.length <= MAX_KEY_LENGTH ? key : `h:${hash(key, 1)}${hash(key, 2)}`;
 }

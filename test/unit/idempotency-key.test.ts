@@ -94,6 +94,71 @@ const EDGE_KEYS: readonly [string, object, string][] = [
     },
     'e:0::SOMETHING_NEW:RENEWED::20250715084502:AB=VALID:CD=REVOKED',
   ],
+  [
+    'separators and the escape character inside values',
+    {
+      event_type: 'VIDEOID_UPDATED:NEW',
+      date: '2025-03-01T10:25',
+      request: { status: 'A=B', previous_status: '100%', pk: 7 },
+      certificates: [{ status: 'VALID', serial_number: '40:03:24' }],
+    },
+    'e:7::VIDEOID_UPDATED%3ANEW:A%3DB:100%25:2025-03-01T10:25:40%3A03%3A24=VALID',
+  ],
+];
+
+/** Pairs of different notifications whose fields, joined as they are, would read the same. */
+const LOOK_ALIKES: readonly [string, object, object][] = [
+  [
+    'a separator moved from the event type to the status',
+    {
+      event_type: 'VIDEOID_UPDATED',
+      request: { status: 'NEW:STATE', pk: 1 },
+      sent_at: '20250715084502',
+    },
+    {
+      event_type: 'VIDEOID_UPDATED:NEW',
+      request: { status: 'STATE', pk: 1 },
+      sent_at: '20250715084502',
+    },
+  ],
+  [
+    'part of the time written in a serial number',
+    {
+      event_type: 'REQUEST_ENROLLED',
+      date: '2025-03-01T10:25',
+      request: { status: 'ISSUED' },
+      certificates: [{ status: 'VALID', serial_number: '40:03:24' }],
+    },
+    {
+      event_type: 'REQUEST_ENROLLED',
+      date: '2025-03-01T10:25:40',
+      request: { status: 'ISSUED' },
+      certificates: [{ status: 'VALID', serial_number: '03:24' }],
+    },
+  ],
+  [
+    'one certificate whose serial holds another',
+    {
+      event_type: 'REQUEST_ENROLLED',
+      sent_at: '20250715084502',
+      request: { status: 'ISSUED' },
+      certificates: [{ status: 'VALID', serial_number: 'AA=VALID:BB' }],
+    },
+    {
+      event_type: 'REQUEST_ENROLLED',
+      sent_at: '20250715084502',
+      request: { status: 'ISSUED' },
+      certificates: [
+        { status: 'VALID', serial_number: 'AA' },
+        { status: 'VALID', serial_number: 'BB' },
+      ],
+    },
+  ],
+  [
+    'a separator moved from the previous status to the status',
+    { status: 'A', previous_status: 'B:C', request: 5, sent_at: '20250715084502' },
+    { status: 'A:B', previous_status: 'C', request: 5, sent_at: '20250715084502' },
+  ],
 ];
 
 describe('idempotency key format', () => {
@@ -112,6 +177,10 @@ describe('idempotency key format', () => {
   it.each(EDGE_KEYS)('%s', (_, body, key) => {
     expect(parseWebhook(JSON.stringify(body)).idempotencyKey).toBe(key);
     expect(parseWebhook(body, { timeZone: 'America/New_York' }).idempotencyKey).toBe(key);
+  });
+
+  it.each(LOOK_ALIKES)('tells apart %s', (_, one, other) => {
+    expect(parseWebhook(one).idempotencyKey).not.toBe(parseWebhook(other).idempotencyKey);
   });
 
   it('hashes keys from 201 characters on', () => {
