@@ -9,6 +9,7 @@ import {
   internalErrorResponse,
   type WebhookReceiver,
 } from '../http/handle.js';
+import { hostOf } from '../http/ip.js';
 import type { WebhookBody } from '../payload/parse.js';
 
 export type { AuthOptions, BasicCredentials } from '../http/auth.js';
@@ -79,18 +80,58 @@ export interface LambdaEventV2 {
   readonly isBase64Encoded?: boolean | null | undefined;
 }
 
-/** An event from API Gateway (REST or HTTP API, payload format 1.0 or 2.0) or a function URL. */
-export type LambdaEvent = LambdaEventV1 | LambdaEventV2;
+/**
+ * An Application Load Balancer event (a target group of type `lambda`), as far as the handler
+ * reads it. `ALBEvent` of `@types/aws-lambda` is assignable to it. The load balancer sends
+ * either the single-value fields or, when the target group enables multi-value headers, the
+ * `multiValue…` ones; it decodes neither the path nor the query.
+ */
+export interface LambdaEventAlb {
+  /** The request's method. */
+  readonly httpMethod: string;
+  /** The request path as sent. */
+  readonly path?: string | null | undefined;
+  /** Lower-case header names; the last value of a header sent twice. */
+  readonly headers?: EventHeaders | null | undefined;
+  /** Lower-case header names, every value (with multi-value headers). */
+  readonly multiValueHeaders?: EventLists | null | undefined;
+  /** The last value of each query parameter, as sent (not decoded). */
+  readonly queryStringParameters?: EventHeaders | null | undefined;
+  /** Every value of each query parameter, as sent (with multi-value headers). */
+  readonly multiValueQueryStringParameters?: EventLists | null | undefined;
+  /** The target group the request came through. */
+  readonly requestContext: {
+    readonly elb: { readonly targetGroupArn?: string | undefined };
+  };
+  /** The body: text, or base64 when `isBase64Encoded`. */
+  readonly body?: string | null | undefined;
+  /** Whether `body` is base64. */
+  readonly isBase64Encoded?: boolean | null | undefined;
+}
 
 /**
- * The handler's result: what API Gateway (both payload formats) and function URLs expect.
- * Assignable to `APIGatewayProxyResult` and `APIGatewayProxyResultV2` of `@types/aws-lambda`.
+ * An event from API Gateway (REST or HTTP API, payload format 1.0 or 2.0), a function URL or
+ * an Application Load Balancer.
+ */
+export type LambdaEvent = LambdaEventV1 | LambdaEventV2 | LambdaEventAlb;
+
+/**
+ * The handler's result: what API Gateway (both payload formats), function URLs and
+ * Application Load Balancers expect. Assignable to `APIGatewayProxyResult`,
+ * `APIGatewayProxyResultV2` and `ALBResult` of `@types/aws-lambda`.
  */
 export interface LambdaResult {
   /** The HTTP status. */
   statusCode: number;
+  /** Only for a load balancer's event: the status line's text, such as `'200 OK'`. */
+  statusDescription?: string;
   /** The response headers. */
   headers: Record<string, string>;
+  /**
+   * Only for a load balancer's event with `multiValueHeaders` (the target group enables
+   * multi-value headers, and then reads the answer's headers from here): `headers` as lists.
+   */
+  multiValueHeaders?: Record<string, string[]>;
   /** The JSON body. */
   body: string;
   /** Always `false`: the body is text. */
@@ -137,6 +178,20 @@ const TRANSPORT_HEADERS: ReadonlySet<string> = new Set(['connection', 'content-l
 /** How long before the invocation times out the wait for the inbox gives up. */
 const INBOX_MARGIN_MS = 1_000;
 
+/** The reason phrase of each status the shared core answers with. */
+const REASONS: Readonly<Record<number, string>> = {
+  200: 'OK',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  422: 'Unprocessable Content',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
 /** What cannot stand in a path as sent: a bare `%`, `?`, `#`, spaces, controls, non-ASCII. */
 const NOT_AS_SENT = /%(?![0-9A-Fa-f]{2})|[?#]|[^\x21-\x7e]/gu;
 
@@ -160,44 +215,60 @@ function isV2(event: LambdaEvent): event is LambdaEventV2 {
   return typeof http?.method === 'string';
 }
 
+function isAlb(event: LambdaEventV1 | LambdaEventAlb): event is LambdaEventAlb {
+  const elb = (event as LambdaEventAlb).requestContext?.elb;
+  return typeof elb === 'object' && elb !== null;
+}
+
+/**
+ * Every value of `multi`, then the values of `single` under a name `multi` lacks (`key` says
+ * when two names are the same), so that an empty or partial `multi` loses nothing.
+ */
+function entriesOf(
+  single: EventHeaders | null | undefined,
+  multi: EventLists | null | undefined,
+  key: (name: string) => string,
+): [string, string][] {
+  const entries: [string, string][] = [];
+  const listed = new Set<string>();
+  for (const [name, values] of Object.entries(multi ?? {})) {
+    if (!Array.isArray(values) || values.length === 0) continue;
+    listed.add(key(name));
+    for (const value of values) if (typeof value === 'string') entries.push([name, value]);
+  }
+  for (const [name, value] of Object.entries(single ?? {})) {
+    if (typeof value === 'string' && !listed.has(key(name))) entries.push([name, value]);
+  }
+  return entries;
+}
+
 /** Headers by lower-case name, the values of a name given more than once joined with `, `. */
 function lowerCaseHeaders(
   single: EventHeaders | null | undefined,
   multi: EventLists | null | undefined,
 ): Map<string, string> {
   const headers = new Map<string, string>();
-  const add = (name: string, value: string): void => {
+  for (const [name, value] of entriesOf(single, multi, (name) => name.toLowerCase())) {
     const key = name.toLowerCase();
     const previous = headers.get(key);
     headers.set(key, previous === undefined ? value : `${previous}, ${value}`);
-  };
-  if (multi) {
-    for (const [name, values] of Object.entries(multi)) {
-      if (Array.isArray(values) && values.length > 0) add(name, values.join(', '));
-    }
-  } else if (single) {
-    for (const [name, value] of Object.entries(single)) {
-      if (typeof value === 'string') add(name, value);
-    }
   }
   return headers;
 }
 
-/** The query string of a REST event, rebuilt from its decoded parameters. */
-function queryOf(event: LambdaEventV1): string {
-  const query = new URLSearchParams();
-  const multi = event.multiValueQueryStringParameters;
-  const single = event.queryStringParameters;
-  if (multi) {
-    for (const [name, values] of Object.entries(multi)) {
-      for (const value of values ?? []) query.append(name, value);
-    }
-  } else if (single) {
-    for (const [name, value] of Object.entries(single)) {
-      if (typeof value === 'string') query.append(name, value);
-    }
-  }
-  const text = query.toString();
+/**
+ * The query string of a 1.0 or load balancer event, rebuilt from its parameters: encoded again
+ * when the source decoded them (API Gateway), joined as they are when it did not (ALB).
+ */
+function queryOf(event: LambdaEventV1 | LambdaEventAlb, asSent: boolean): string {
+  const entries = entriesOf(
+    event.queryStringParameters,
+    event.multiValueQueryStringParameters,
+    (name) => name,
+  );
+  const text = asSent
+    ? entries.map((entry) => entry.join('=')).join('&')
+    : new URLSearchParams(entries).toString();
   return text === '' ? '' : `?${text}`;
 }
 
@@ -223,46 +294,74 @@ function readEventBody(
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** The event as the shared core sees it. */
-function toAdapterRequest(event: LambdaEvent): AdapterRequest {
+/** The event as the shared core sees it, and whether to answer as to a load balancer. */
+function toAdapterRequest(event: LambdaEvent): [AdapterRequest, LambdaEventAlb | undefined] {
   let method: string;
   let url: string;
   let headers: Map<string, string>;
   let socketAddress: string | undefined;
+  let alb: LambdaEventAlb | undefined;
+  /** The headers the core reads: `headers`, with X-Forwarded-For less ALB's entry. */
+  let read: Map<string, string>;
   if (isV2(event)) {
     const { http } = event.requestContext;
     method = http.method;
     const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
     url = asSentPath(event.rawPath ?? http.path ?? '/') + query;
-    headers = lowerCaseHeaders(event.headers, undefined);
+    read = headers = lowerCaseHeaders(event.headers, undefined);
     if (event.cookies && event.cookies.length > 0) headers.set('cookie', event.cookies.join('; '));
     socketAddress = http.sourceIp;
   } else if (typeof event?.httpMethod === 'string') {
     method = event.httpMethod;
-    url = asSentPath(event.path ?? '/') + queryOf(event);
-    headers = lowerCaseHeaders(event.headers, event.multiValueHeaders);
-    socketAddress = event.requestContext?.identity?.sourceIp ?? undefined;
+    read = headers = lowerCaseHeaders(event.headers, event.multiValueHeaders);
+    if (isAlb(event)) {
+      alb = event;
+      url = asSentPath(event.path ?? '/') + queryOf(event, true);
+      // The load balancer appends the address of its peer to X-Forwarded-For: the right-most
+      // entry stands for the socket's peer, those before it for what that peer claimed.
+      const forwarded = (headers.get('x-forwarded-for') ?? '').split(',');
+      socketAddress = hostOf(forwarded.pop() ?? '') || undefined;
+      read = new Map(headers).set('x-forwarded-for', forwarded.join(','));
+    } else {
+      url = asSentPath(event.path ?? '/') + queryOf(event, false);
+      socketAddress = event.requestContext?.identity?.sourceIp ?? undefined;
+    }
   } else {
     throw new InvalidOptionsError(
-      'createLambdaHandler() was invoked with an event that is not from API Gateway or a function URL',
+      'createLambdaHandler() was invoked with an event that is not from API Gateway, a function URL or an Application Load Balancer',
     );
   }
-  return {
+  const request: AdapterRequest = {
     method: method.toUpperCase(),
     url,
-    header: (name) => headers.get(name),
+    header: (name) => read.get(name),
     headerEntries: () => headers,
     socketAddress,
     readBody: async (limit) => readEventBody(event.body, event.isBase64Encoded === true, limit),
   };
+  return [request, alb];
 }
 
-function toResult(response: AdapterResponse): LambdaResult {
+function toResult(response: AdapterResponse, alb: LambdaEventAlb | undefined): LambdaResult {
+  const { status } = response;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(response.headers)) {
     if (!TRANSPORT_HEADERS.has(name)) headers[name] = value;
   }
-  return { statusCode: response.status, headers, body: response.body, isBase64Encoded: false };
+  const result: LambdaResult = {
+    statusCode: status,
+    headers,
+    body: response.body,
+    isBase64Encoded: false,
+  };
+  if (alb) {
+    result.statusDescription = `${status} ${REASONS[status] ?? ''}`.trimEnd();
+    if (alb.multiValueHeaders) {
+      result.multiValueHeaders = {};
+      for (const [name, value] of Object.entries(headers)) result.multiValueHeaders[name] = [value];
+    }
+  }
+  return result;
 }
 
 /** Waits for the inbox's work, but not past the invocation's own deadline. */
@@ -286,14 +385,21 @@ function callRemaining(context: LambdaContext | undefined): number | undefined {
 
 /**
  * Creates an AWS Lambda handler for API Gateway REST APIs (payload format 1.0), HTTP APIs
- * (payload formats 1.0 and 2.0) and Lambda function URLs. It reads the body (base64 or not),
- * the headers in any case, the query string (where the token may travel) and the client
- * address the event carries (`requestContext.identity.sourceIp` or
- * `requestContext.http.sourceIp`, which `auth.allowIps` checks), and answers with the same
+ * (payload formats 1.0 and 2.0), Lambda function URLs and Application Load Balancers. It reads
+ * the body (base64 or not), the headers in any case, the query string (where the token may
+ * travel) and the client address (which `auth.allowIps` checks), and answers with the same
  * status codes and JSON bodies as the other adapters. Any path reaches it: route with API
- * Gateway, or check the path with `auth.token` in the path.
+ * Gateway or the load balancer's rules, or check the path with `auth.token` in the path.
  *
- * An event that comes from neither makes the handler reject with `InvalidOptionsError`.
+ * The client address is `requestContext.identity.sourceIp` or `requestContext.http.sourceIp`
+ * for API Gateway and function URLs. A load balancer's event has none: the address is the
+ * right-most `X-Forwarded-For` entry, the peer the load balancer saw and appended (its
+ * default `append` mode), and `auth.trustProxy` counts from there. Its query parameters are
+ * read as sent (ALB decodes nothing), with every value when the target group enables
+ * multi-value headers; the answer then carries `multiValueHeaders`, and always a
+ * `statusDescription`.
+ *
+ * An event that comes from none of these makes the handler reject with `InvalidOptionsError`.
  *
  * @example
  * ```ts
@@ -317,10 +423,11 @@ export function createLambdaHandler(
     throw new InvalidOptionsError('awaitInbox must be a boolean');
   }
   return async (event, context) => {
-    const response = await handle(toAdapterRequest(event));
+    const [request, alb] = toAdapterRequest(event);
+    const response = await handle(request);
     // The event holds the whole body, so no client can leave half-way: this is not reached.
-    if (response === undefined) return toResult(internalErrorResponse());
+    if (response === undefined) return toResult(internalErrorResponse(), alb);
     if (awaitInbox && response.after !== undefined) await settle(response.after, context);
-    return toResult(response);
+    return toResult(response, alb);
   };
 }

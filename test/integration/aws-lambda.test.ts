@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   createLambdaHandler,
+  type LambdaEventAlb,
   type LambdaEventV1,
   type LambdaEventV2,
   type LambdaHandlerOptions,
@@ -153,7 +154,10 @@ const error = (code: string, more: Record<string, unknown> = {}) => ({
 describe.each(FIXTURES)('createLambdaHandler with %s', (file, version) => {
   it('answers the event as AWS documents it 200, and a redelivery as a duplicate', async () => {
     const { handler, calls } = setup();
-    expectAnswer(await handler(load(file)), 200, { ok: true });
+    const first = await handler(load(file));
+    expectAnswer(first, 200, { ok: true });
+    // Only the fields of API Gateway's proxy format: the load balancer's ones are for ALB alone.
+    expect(Object.keys(first).sort()).toEqual(['body', 'headers', 'isBase64Encoded', 'statusCode']);
     expectAnswer(await handler(load(file)), 200, { ok: true, duplicate: true });
     expect(calls).toHaveLength(1);
     expect(calls[0]!.event.status).toBe('VIDEOREVIEW');
@@ -302,6 +306,33 @@ describe('createLambdaHandler, payload format 1.0', () => {
     expect(calls[0]!.context.headers['content-type']).toBe('application/json');
   });
 
+  it('reads single-value headers when multiValueHeaders is empty or lacks them', async () => {
+    const { handler, calls } = setup({ auth: { basic: { username: 'ra', password: 'pw' } } });
+    const authorization = `Basic ${Buffer.from('ra:pw').toString('base64')}`;
+    const empty = variant('rest-api.json', {
+      headers: { Authorization: authorization },
+    }) as Writable<LambdaEventV1>;
+    empty.multiValueHeaders = {};
+    expectAnswer(await handler(empty), 200, { ok: true });
+    expect(calls[0]!.context.headers['content-type']).toBe('application/json');
+    expect(calls[0]!.context.headers['user-agent']).toBe('Uanataca-Notifier/1.0');
+    const partial = variant('http-api-v1.json', { body: APPROVED }) as Writable<LambdaEventV1>;
+    partial.headers = { ...partial.headers, authorization, 'X-Delivery': 'single' };
+    partial.multiValueHeaders = { 'content-type': ['application/json'], 'x-delivery': ['a', 'b'] };
+    expectAnswer(await handler(partial), 200, { ok: true });
+    // A name both maps hold keeps its multi-value list, whatever the case of each.
+    expect(calls[1]!.context.headers['x-delivery']).toBe('a, b');
+    expect(calls[1]!.context.headers['user-agent']).toBe('Uanataca-Notifier/1.0');
+    expect(calls[1]!.context.headers).not.toHaveProperty('authorization');
+  });
+
+  it('reads single-value query parameters when the multi-value ones are empty', async () => {
+    const { handler } = setup();
+    const event = variant('rest-api.json') as Writable<LambdaEventV1>;
+    event.multiValueQueryStringParameters = {};
+    expectAnswer(await handler(event), 200, { ok: true });
+  });
+
   it('rebuilds the query from the decoded parameters, every value of each', async () => {
     const token = 'a b+c/d&e=f%';
     const { handler, calls } = setup({ auth: { token } });
@@ -373,6 +404,236 @@ describe('createLambdaHandler, payload format 2.0', () => {
   });
 });
 
+const TARGET_GROUP =
+  'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/uanataca-webhooks/6d0ecf831eec9f09';
+
+/** What to change in a load balancer's event. */
+interface AlbChange {
+  /** The target group enables multi-value headers. */
+  multi?: boolean;
+  /** Query parameters as the client wrote them (ALB does not decode them). */
+  query?: readonly [string, string][];
+  /** The X-Forwarded-For header the load balancer sends; `null` for none (`remove` mode). */
+  forwardedFor?: string | null;
+  method?: string;
+  body?: string;
+  base64?: boolean;
+  /** Headers to add, lower-case as ALB gives them. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * An event as an Application Load Balancer sends it to a target group of type `lambda`
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html):
+ * lower-case headers, the query as sent, no source address, and the `multiValue…` fields
+ * instead of the single-value ones when the target group enables multi-value headers.
+ */
+function albEvent(change: AlbChange = {}): LambdaEventAlb {
+  const text = change.body ?? REVIEW;
+  const headers: Record<string, string> = {
+    accept: '*/*',
+    'content-length': String(Buffer.byteLength(text)),
+    'content-type': 'application/json',
+    host: 'uanataca-webhooks-1584240650.eu-west-1.elb.amazonaws.com',
+    'user-agent': 'Uanataca-Notifier/1.0',
+    'x-amzn-trace-id': 'Root=1-692d6a1e-3f1c2b7a9e8d4c5b6a7f8e9d',
+    'x-forwarded-for': SOURCE_IP,
+    'x-forwarded-port': '443',
+    'x-forwarded-proto': 'https',
+    ...change.headers,
+  };
+  if (change.forwardedFor === null) delete headers['x-forwarded-for'];
+  else if (change.forwardedFor !== undefined) headers['x-forwarded-for'] = change.forwardedFor;
+  const query = change.query ?? [['token', TOKEN]];
+  const lists: Record<string, string[]> = {};
+  for (const [name, value] of query) lists[name] = [...(lists[name] ?? []), value];
+  const shared = {
+    requestContext: { elb: { targetGroupArn: TARGET_GROUP } },
+    httpMethod: change.method ?? 'POST',
+    path: '/webhooks/uanataca',
+    body: change.base64 ? Buffer.from(text, 'utf8').toString('base64') : text,
+    isBase64Encoded: change.base64 === true,
+  };
+  if (change.multi) {
+    return {
+      ...shared,
+      multiValueQueryStringParameters: lists,
+      multiValueHeaders: Object.fromEntries(
+        Object.entries(headers).map(([name, value]) => [name, [value]]),
+      ),
+    };
+  }
+  return {
+    ...shared,
+    queryStringParameters: Object.fromEntries(
+      Object.entries(lists).map(([name, all]) => [name, all.at(-1)!]),
+    ),
+    headers,
+  };
+}
+
+describe.each([
+  ['single-value', false],
+  ['multi-value', true],
+])('createLambdaHandler with an Application Load Balancer, %s headers', (_, multi) => {
+  /** The answer's headers, from the field the load balancer reads. */
+  const answerHeaders = (result: LambdaResult): Record<string, string> => {
+    if (!multi) return result.headers;
+    expect(result.multiValueHeaders).toBeDefined();
+    return Object.fromEntries(
+      Object.entries(result.multiValueHeaders ?? {}).map(([name, values]) => {
+        expect(values).toHaveLength(1);
+        return [name, values[0]!];
+      }),
+    );
+  };
+
+  it('answers 200 with a status line, and a redelivery as a duplicate', async () => {
+    const { handler, calls } = setup();
+    const result = await handler(albEvent({ multi }));
+    expectAnswer(result, 200, { ok: true });
+    expect(result.statusDescription).toBe('200 OK');
+    expect(answerHeaders(result)).toEqual(result.headers);
+    if (!multi) expect(result).not.toHaveProperty('multiValueHeaders');
+    expectAnswer(await handler(albEvent({ multi })), 200, { ok: true, duplicate: true });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.event.status).toBe('VIDEOREVIEW');
+    expect(calls[0]!.context.clientIp).toBe(SOURCE_IP);
+    expect(calls[0]!.context.headers['user-agent']).toBe('Uanataca-Notifier/1.0');
+    expect(calls[0]!.context.headers['x-forwarded-for']).toBe(SOURCE_IP);
+  });
+
+  it('reads query values as sent: an encoded token matches, every value of a repeated one', async () => {
+    const token = 'a+b/c=';
+    const { handler, calls } = setup({ auth: { token } });
+    const encoded = albEvent({ multi, query: [['token', 'a%2Bb%2Fc%3D']] });
+    expectAnswer(await handler(encoded), 200, { ok: true });
+    // Written unencoded, `+` is a space in a query, for the load balancer's client as for any.
+    const raw = albEvent({ multi, query: [['token', 'a+b/c=']], body: APPROVED });
+    expectAnswer(await handler(raw), 401, error('unauthorized'));
+    const spaced = setup({ auth: { token: 'a b' } });
+    const plus = albEvent({ multi, query: [['token', 'a+b']] });
+    expectAnswer(await spaced.handler(plus), 200, { ok: true });
+    const percent = albEvent({ multi, query: [['token', 'a%20b']], body: APPROVED });
+    expectAnswer(await spaced.handler(percent), 200, { ok: true });
+    const twice = albEvent({
+      multi,
+      query: [
+        ['token', 'a%2Bb%2Fc%3D'],
+        ['token', 'guess'],
+      ],
+      body: APPROVED,
+    });
+    // Without multi-value headers the load balancer keeps the last value only.
+    expectAnswer(
+      await handler(twice),
+      multi ? 200 : 401,
+      multi ? { ok: true } : error('unauthorized'),
+    );
+    expect(calls).toHaveLength(multi ? 2 : 1);
+    expect(JSON.stringify(calls.map((call) => call.context))).not.toContain('a%2Bb');
+  });
+
+  it('checks allowIps against the address the load balancer appended to X-Forwarded-For', async () => {
+    const allowed = setup({ auth: { allowIps: ['1.2.3.4'] } });
+    const direct = albEvent({ multi, forwardedFor: '1.2.3.4' });
+    expectAnswer(await allowed.handler(direct), 200, { ok: true });
+    expect(allowed.calls[0]!.context.clientIp).toBe('1.2.3.4');
+    // Entries to the left are what the client claimed: not believed without trustProxy.
+    const spoofed = albEvent({ multi, forwardedFor: '1.2.3.4, 203.0.113.7', body: APPROVED });
+    const refused = await allowed.handler(spoofed);
+    expectAnswer(refused, 403, error('forbidden'));
+    expect(refused.statusDescription).toBe('403 Forbidden');
+    // With routing.http.xff_client_port.enabled, ALB writes the port too.
+    const withPort = albEvent({ multi, forwardedFor: '1.2.3.4:51234', body: APPROVED });
+    expectAnswer(await allowed.handler(withPort), 200, { ok: true });
+    expect(allowed.calls[1]!.context.clientIp).toBe('1.2.3.4');
+    // Without X-Forwarded-For (`remove` mode) the address is unknown: refused.
+    const none = albEvent({ multi, forwardedFor: null, body: APPROVED });
+    expectAnswer(await allowed.handler(none), 403, error('forbidden'));
+    const v6 = setup({ auth: { allowIps: ['2001:db8::/32'] } });
+    const six = albEvent({ multi, forwardedFor: '203.0.113.7, [2001:db8::17]:443' });
+    expectAnswer(await v6.handler(six), 200, { ok: true });
+    expect(v6.calls[0]!.context.clientIp).toBe('2001:db8::17');
+  });
+
+  it('walks X-Forwarded-For from the appended entry with trustProxy', async () => {
+    const chain = '1.2.3.4, 10.0.0.1';
+    const one = setup({ auth: { allowIps: ['1.2.3.4'], trustProxy: 1 } });
+    expectAnswer(await one.handler(albEvent({ multi, forwardedFor: chain })), 200, { ok: true });
+    expect(one.calls[0]!.context.clientIp).toBe('1.2.3.4');
+    const ranges = setup({ auth: { allowIps: ['1.2.3.4'], trustProxy: 'uniquelocal' } });
+    expectAnswer(await ranges.handler(albEvent({ multi, forwardedFor: chain })), 200, {
+      ok: true,
+    });
+    const none = setup({ auth: { allowIps: ['1.2.3.4'] } });
+    expectAnswer(
+      await none.handler(albEvent({ multi, forwardedFor: chain })),
+      403,
+      error('forbidden'),
+    );
+    // Counting past the header's left end stops at its left-most entry.
+    const many = setup({ auth: { allowIps: ['1.2.3.4'], trustProxy: 5 } });
+    expectAnswer(await many.handler(albEvent({ multi, forwardedFor: chain })), 200, { ok: true });
+  });
+
+  it('answers refusals with their status line, Allow and WWW-Authenticate included', async () => {
+    const { handler, calls } = setup({ auth: { token: TOKEN }, maxBodyBytes: 4096 });
+    const get = await handler(albEvent({ multi, method: 'GET', body: '' }));
+    expectAnswer(get, 405, error('method_not_allowed'));
+    expect(get.statusDescription).toBe('405 Method Not Allowed');
+    expect(answerHeaders(get).allow).toBe('POST');
+    const wrong = await handler(albEvent({ multi, query: [['token', 'guess']] }));
+    expectAnswer(wrong, 401, error('unauthorized'));
+    expect(wrong.statusDescription).toBe('401 Unauthorized');
+    const notJson = await handler(albEvent({ multi, body: 'status=ISSUED' }));
+    expectAnswer(notJson, 400, error('invalid_json'));
+    expect(notJson.statusDescription).toBe('400 Bad Request');
+    const invalid = await handler(albEvent({ multi, body: '{"event_type":"REQUEST_CREATED"}' }));
+    expectAnswer(invalid, 422, error('invalid_payload', { issues: expect.any(Array) }));
+    expect(invalid.statusDescription).toBe('422 Unprocessable Content');
+    const big = await handler(albEvent({ multi, body: ' '.repeat(5000), base64: true }));
+    expectAnswer(big, 413, error('payload_too_large'));
+    expect(big.statusDescription).toBe('413 Content Too Large');
+    expect(calls).toHaveLength(0);
+    const basic = setup({ auth: { basic: { username: 'ra', password: 'pw' } } });
+    const challenged = await basic.handler(albEvent({ multi }));
+    expect(answerHeaders(challenged)['www-authenticate']).toMatch(/^Basic realm=/);
+    const authorization = `Basic ${Buffer.from('ra:pw').toString('base64')}`;
+    const signed = albEvent({ multi, headers: { authorization } });
+    expectAnswer(await basic.handler(signed), 200, { ok: true });
+    expect(basic.calls[0]!.context.headers).not.toHaveProperty('authorization');
+  });
+
+  it('reads a base64 body, as ALB sends one with Content-Encoding or a binary type', async () => {
+    const { handler, calls } = setup();
+    expectAnswer(await handler(albEvent({ multi, base64: true })), 200, { ok: true });
+    expect(calls[0]!.event.status).toBe('VIDEOREVIEW');
+  });
+
+  it('answers 500 when a handler fails, and 503 when the inbox cannot record', async () => {
+    const webhooks = createWebhooks();
+    webhooks.on('VIDEOREVIEW', () => {
+      throw new Error('db password hunter2');
+    });
+    const failing = await createLambdaHandler(webhooks, { auth: { token: TOKEN } })(
+      albEvent({ multi }),
+    );
+    expectAnswer(failing, 500, error('handler_failed'));
+    expect(failing.statusDescription).toBe('500 Internal Server Error');
+    const store = createMemoryInbox();
+    const down = createWebhooks({
+      inbox: { store: { ...store, add: () => Promise.reject(new Error('down')) }, worker: false },
+    });
+    const unavailable = await createLambdaHandler(down, { auth: { token: TOKEN } })(
+      albEvent({ multi }),
+    );
+    expectAnswer(unavailable, 503, error('store_unavailable'));
+    expect(unavailable.statusDescription).toBe('503 Service Unavailable');
+    expect(answerHeaders(unavailable)['retry-after']).toMatch(/^\d+$/);
+  });
+});
+
 describe('createLambdaHandler with the durable inbox', () => {
   function inboxSetup(options: LambdaHandlerOptions, handle: () => Promise<void> | void) {
     const store = createMemoryInbox();
@@ -423,12 +684,13 @@ describe('createLambdaHandler with the durable inbox', () => {
 });
 
 describe('createLambdaHandler refusals', () => {
-  it('rejects an event that is not from API Gateway or a function URL', async () => {
+  it('rejects an event that is not from API Gateway, a function URL or a load balancer', async () => {
     const { handler } = setup();
     const sqs = { Records: [{ eventSource: 'aws:sqs', body: REVIEW }] };
     for (const event of [sqs, null, 'text']) {
       const failure = await handler(event as never).catch((reason: unknown) => reason);
       expect(isWebhookError(failure, 'invalid_options')).toBe(true);
+      expect((failure as Error).message).toMatch(/Application Load Balancer/);
     }
   });
 
@@ -520,6 +782,7 @@ describe('the built handler, invoked as the Lambda runtime does', () => {
       variant('rest-api.json', { query: null, body: APPROVED }),
       variant('http-api-v2.json', { method: 'GET', body: null }),
       variant('http-api-v1.json', { body: '{"event_type":"REQUEST_CREATED"}' }),
+      albEvent({ multi: true, body: APPROVED, forwardedFor: '203.0.113.7, 198.51.100.23' }),
     ];
     const eventsFile = join(dir, `events-${name}.json`);
     writeFileSync(eventsFile, JSON.stringify(events));
@@ -533,8 +796,16 @@ describe('the built handler, invoked as the Lambda runtime does', () => {
       [401, error('unauthorized')],
       [405, error('method_not_allowed')],
       [422, error('invalid_payload', { issues: expect.any(Array) })],
+      [200, { ok: true, duplicate: true }],
     ]);
     expect(results[6]!.headers.allow).toBe('POST');
+    expect(results[8]!.statusDescription).toBe('200 OK');
+    expect(results[8]!.multiValueHeaders?.['content-type']).toEqual([
+      'application/json; charset=utf-8',
+    ]);
+    expect(results.slice(0, 8).every((result) => result.statusDescription === undefined)).toBe(
+      true,
+    );
     expect(stderr.match(/review 28634/g)).toHaveLength(1);
   });
 });

@@ -1,4 +1,7 @@
 import type {
+  ALBEvent,
+  ALBHandler,
+  ALBResult,
   APIGatewayProxyEvent,
   APIGatewayProxyEventV2,
   APIGatewayProxyHandler,
@@ -15,6 +18,7 @@ import { describe, expectTypeOf, it } from 'vitest';
 import {
   createLambdaHandler,
   type LambdaEvent,
+  type LambdaEventAlb,
   type LambdaHandler,
   type LambdaHandlerOptions,
   type LambdaResult,
@@ -30,11 +34,14 @@ const webhooks = createWebhooks();
 describe('createLambdaHandler', () => {
   const handler = createLambdaHandler(webhooks, { auth: { token: 't' } });
 
-  it('is a handler for API Gateway REST and HTTP APIs and function URLs', () => {
+  it('is a handler for API Gateway REST and HTTP APIs, function URLs and load balancers', () => {
     expectTypeOf(handler).toEqualTypeOf<LambdaHandler>();
     expectTypeOf(handler).toExtend<APIGatewayProxyHandler>();
     expectTypeOf(handler).toExtend<APIGatewayProxyHandlerV2>();
     expectTypeOf(handler).toExtend<LambdaFunctionURLHandler>();
+    expectTypeOf(handler).toExtend<ALBHandler>();
+    const alb: ALBHandler = handler;
+    expectTypeOf(alb).toEqualTypeOf<ALBHandler>();
     expectTypeOf(handler).toExtend<Handler<APIGatewayProxyEvent, APIGatewayProxyResult>>();
     expectTypeOf(handler).returns.resolves.toEqualTypeOf<LambdaResult>();
   });
@@ -43,9 +50,19 @@ describe('createLambdaHandler', () => {
     expectTypeOf<APIGatewayProxyEvent>().toExtend<LambdaEvent>();
     expectTypeOf<APIGatewayProxyEventV2>().toExtend<LambdaEvent>();
     expectTypeOf<LambdaFunctionURLEvent>().toExtend<LambdaEvent>();
+    expectTypeOf<ALBEvent>().toExtend<LambdaEventAlb>();
+    expectTypeOf<ALBEvent>().toExtend<LambdaEvent>();
     expectTypeOf<LambdaResult>().toExtend<APIGatewayProxyResult>();
     expectTypeOf<LambdaResult>().toExtend<APIGatewayProxyStructuredResultV2>();
+    expectTypeOf<LambdaResult>().toExtend<ALBResult>();
+    expectTypeOf<LambdaResult['statusDescription']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<LambdaResult['multiValueHeaders']>().toEqualTypeOf<
+      Record<string, string[]> | undefined
+    >();
+    // Fields other adapters' users read stay required.
+    expectTypeOf<LambdaResult['headers']>().toEqualTypeOf<Record<string, string>>();
     expectTypeOf(handler).toBeCallableWith({} as APIGatewayProxyEvent, {} as Context);
+    expectTypeOf(handler).toBeCallableWith({} as ALBEvent, {} as Context);
   });
 
   it('takes the shared options and awaitInbox', () => {
@@ -57,6 +74,8 @@ describe('createLambdaHandler', () => {
     createLambdaHandler(webhooks, { path: '/hook' });
     // @ts-expect-error: not an event
     handler({ Records: [] });
+    // @ts-expect-error: a load balancer's event names its target group
+    handler({ httpMethod: 'POST', requestContext: { elb: 'arn' } });
   });
 });
 
