@@ -16,7 +16,8 @@ function usageMessage(error: unknown): string {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `unknown option ${quoted ?? ''} (see --help)`.replace('  ', ' ');
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return `option ${quoted?.split(' ')[0] ?? ''} needs a value (see --help)`;
+      // Quoted as `--port <value>`, or `-p, --port <value>` when it has a short name.
+      return `option ${/--[^\s,]+/.exec(quoted ?? '')?.[0] ?? ''} needs a value (see --help)`;
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return `unexpected argument ${quoted === undefined ? '' : `"${quoted}" `}(see --help)`;
     default:
@@ -24,14 +25,53 @@ function usageMessage(error: unknown): string {
   }
 }
 
-/** Parses `argv` with `node:util` and turns its errors into {@link UsageError}s. */
+/** A token that reads as a negative number (`-1`, `-0.5`, `-1d`): no option is named so. */
+const NEGATIVE = /^-\d/;
+
+/**
+ * `argv` with every negative number that follows an option taking a value joined to it
+ * (`--port -1` becomes `--port=-1`): `parseArgs` would refuse it as a missing value, when
+ * it is a value, for the option's own check to say what it expects.
+ */
+function joinNegativeValues(argv: readonly string[], options: Options): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return [...joined, ...argv.slice(i)];
+    const next = argv[i + 1];
+    const name = arg.startsWith('--')
+      ? arg.slice(2)
+      : /^-[^-]$/.test(arg)
+        ? Object.keys(options).find((key) => options[key]!.short === arg[1])
+        : undefined;
+    if (
+      name !== undefined &&
+      Object.hasOwn(options, name) &&
+      options[name]!.type === 'string' &&
+      next !== undefined &&
+      NEGATIVE.test(next)
+    ) {
+      joined.push(`--${name}=${next}`);
+      i += 1;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
+}
+
+/**
+ * Parses `argv` with `node:util` and turns its errors into {@link UsageError}s. A negative
+ * number after an option that takes a value is that value, and meets the option's check.
+ */
 export function parse<T extends Options>(
   argv: readonly string[],
   options: T,
   allowPositionals: boolean,
 ): ReturnType<typeof parseArgs<{ options: T; allowPositionals: boolean; strict: true }>> {
   try {
-    return parseArgs({ args: [...argv], options, allowPositionals, strict: true });
+    const args = joinNegativeValues(argv, options);
+    return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (error) {
     throw new UsageError(usageMessage(error));
   }

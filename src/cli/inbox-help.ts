@@ -25,7 +25,8 @@ Commands:
   show <id>              One entry in full: every field, its last error and its body
   replay <id>            Make an entry pending again, for the receiver to handle again
   replay <filters>       The same for every dead, done or invalid entry matching
-  purge <filters>        Delete the entries matching (never a running one)
+  purge <filters>        Delete the done, dead and invalid entries matching (pending
+                         ones only with --status pending; never a running one)
   stats                  Counts by status, and the age of the oldest pending entry
 
 ${STORE}
@@ -93,13 +94,14 @@ ${STORE}`;
 export const PURGE_HELP: string = `Usage: uanataca-webhooks inbox purge --store <store> <filters> | --all [options]
 
 Deletes the entries matching the filters (never a running one) and prints how many. It
-needs --status or --older-than, so that it never deletes pending notifications by
-mistake; --all stands for every status but running (with other filters, every entry
-matching them). Done entries are what makes a late redelivery a duplicate: keep them as
-long as redeliveries may come.
+needs --status or --older-than. Without --status it deletes only the entries whose
+handling is over: done, dead and invalid ones. A pending notification was never handled:
+it is deleted only when --status pending names it. --all stands for every done, dead and
+invalid entry (with other filters, every one matching them). Done entries are what makes
+a late redelivery a duplicate: keep them as long as redeliveries may come.
 
 Options:
-  --all                  Every entry that is not running
+  --all                  Every done, dead and invalid entry
   --dry-run              Count what would be deleted, and delete nothing
   --json                 The count as one JSON object
   -h, --help             Show this help

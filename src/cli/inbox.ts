@@ -44,6 +44,11 @@ type Command = (argv: readonly string[], io: Terminal, colours: Paint) => Plan |
 
 const PAGE = 500;
 
+/** The statuses of the entries whose handling is over: what a purge without `--status` deletes. */
+const SETTLED: readonly InboxEntryStatus[] = INBOX_ENTRY_STATUSES.filter(
+  (status) => status !== 'pending' && status !== 'running',
+);
+
 /** Every entry matching `filter`, page by page, to `each`. */
 async function forEachMatching(
   control: InboxControl,
@@ -291,13 +296,14 @@ function purge(argv: readonly string[], io: Terminal): Plan | string {
   if (values.help) return PURGE_HELP;
   const target = targetOf(values, 'purge');
   const { filter } = filterOf(values, Date.now());
-  if (filter.status === undefined && filter.receivedBefore === undefined) {
-    if (!values.all) {
+  if (filter.status === undefined) {
+    if (filter.receivedBefore === undefined && !values.all) {
       throw new UsageError(
         'inbox purge needs --status or --older-than (such as --status done --older-than 7d), or --all',
       );
     }
-    filter.status = INBOX_ENTRY_STATUSES.filter((status) => status !== 'running');
+    // Pending notifications were never handled: deleted only when --status names them.
+    filter.status = SETTLED;
   }
   return {
     target,

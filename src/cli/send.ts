@@ -55,6 +55,20 @@ interface Delivery {
   readonly body: string;
 }
 
+/**
+ * The `user:password` written in `url`, decoded; a {@link UsageError} that names the part,
+ * never its text, when it is not valid percent-encoding.
+ */
+function urlCredentials(url: URL): string {
+  try {
+    return `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  } catch {
+    throw new UsageError(
+      'the user name or password in the URL is not valid percent-encoding (write % as %25)',
+    );
+  }
+}
+
 /** The colour of an answer: green for 2xx, yellow for what is retried, red for the rest. */
 function statusColour(colours: Paint, status: number, retried: boolean): (text: string) => string {
   if (status >= 200 && status < 300) return colours.green;
@@ -124,11 +138,7 @@ export async function send(
 
   // Credentials in the URL become a Basic header, as the provider's HTTP client sends them.
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  const basic =
-    values.basic ??
-    (url.username
-      ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`
-      : undefined);
+  const basic = values.basic ?? (url.username ? urlCredentials(url) : undefined);
   if (basic !== undefined) {
     if (!basic.includes(':')) throw new UsageError('--basic must look like user:password');
     const bytes = new TextEncoder().encode(basic);

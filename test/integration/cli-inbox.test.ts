@@ -421,8 +421,43 @@ describe.each(ENGINES)('uanataca-webhooks inbox on $name', (engine) => {
       '{"purged":1}\n',
     );
     expect(await store.get(ids.dead)).toBeUndefined();
-    expect(await ok(inbox, 'purge', '--older-than', '0s')).toBe('purged 2 entries\n');
+
+    // Without --status, only what was handled: a pending notification takes --status pending.
+    expect(await ok(inbox, 'purge', '--all', '--request', String(PENDING), '--dry-run')).toBe(
+      'would purge 0 entries; nothing deleted\n',
+    );
+    expect(await ok(inbox, 'purge', '--older-than', '0s', '--dry-run')).toBe(
+      'would purge 1 entry (1 invalid); nothing deleted\n',
+    );
+    expect(await ok(inbox, 'purge', '--older-than', '0s')).toBe('purged 1 entry\n');
+    expect(await ok(inbox, 'purge', '--all')).toBe('purged 0 entries\n');
+    expect(await store.get(ids.pending)).toMatchObject({ status: 'pending' });
+    expect(await ok(inbox, 'purge', '--status', 'pending', '--dry-run')).toBe(
+      'would purge 1 entry (1 pending); nothing deleted\n',
+    );
+    expect(await ok(inbox, 'purge', '--status', 'pending', '--older-than', '0s')).toBe(
+      'purged 1 entry\n',
+    );
     expect(await store.stats()).toMatchObject({ pending: 0, done: 0, dead: 0, invalid: 0 });
+  });
+
+  it('keeps pending notifications that a purge by age alone matches', async () => {
+    const inbox = await engine.create();
+    const { store, ids } = inbox;
+    const webhooks = createWebhooks({ inbox: { store, worker: false } });
+    for (const requestId of [41_101, 41_102]) {
+      await webhooks.receive(JSON.stringify(createTestPayload({ requestId, status: 'CREATED' })));
+    }
+    await webhooks.inbox.stop();
+    expect((await store.stats()).pending).toBe(3);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+
+    expect(await ok(inbox, 'purge', '--older-than', '1s', '--dry-run')).toBe(
+      'would purge 3 entries (1 done, 1 dead, 1 invalid); nothing deleted\n',
+    );
+    expect(await ok(inbox, 'purge', '--older-than', '1s', '--json')).toBe('{"purged":3}\n');
+    expect(await store.stats()).toMatchObject({ pending: 3, done: 0, dead: 0, invalid: 0 });
+    expect(await store.get(ids.pending)).toMatchObject({ status: 'pending' });
   });
 
   it('says in one line that the store cannot be reached, and exits 1', async () => {

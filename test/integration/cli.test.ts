@@ -127,6 +127,17 @@ describe('uanataca-webhooks (command line)', () => {
     [['send', 'http://127.0.0.1:1/', '--flow', 'classic', '--status', 'ISSUED'], 'either --flow'],
     [['send', 'http://127.0.0.1:1/', '--concurrency', '0'], '--concurrency must be'],
     [['send', 'http://127.0.0.1:1/', '--basic', 'nocolon'], '--basic must look like user:password'],
+    [
+      ['send', 'http://a%zz:b@127.0.0.1:1/'],
+      'the user name or password in the URL is not valid percent-encoding',
+    ],
+    [
+      ['send', 'http://127.0.0.1:1/', '--request-id', '-1'],
+      '--request-id must be a whole number from 0 to 9007199254740991, got "-1"',
+    ],
+    [['send', 'http://127.0.0.1:1/', '--seed', '-7'], '--seed must be a whole number from 0'],
+    [['listen', '--port', '-1'], '--port must be a whole number from 0 to 65535, got "-1"'],
+    [['listen', '--port', '--quiet'], 'uanataca-webhooks: option --port needs a value'],
   ])('rejects %j with one clear line and exit code 2', async (args, message) => {
     const result = await run(args);
     expect(result.code).toBe(2);
@@ -268,6 +279,39 @@ describe('uanataca-webhooks (command line)', () => {
     ]);
     expect(result.stdout).toContain('http://127.0.0.1:9/hook?token=<token>');
     expect(result.stdout + result.stderr).not.toContain('s3cret-in-url');
+  });
+
+  it('never prints a token written as the last path segment, nor a secret-looking parameter', async () => {
+    const received: string[] = [];
+    const server: Server = createServer((req, res) => {
+      received.push(req.url ?? '');
+      req.resume().on('end', () => res.writeHead(200).end('{"ok":true}'));
+    }).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      for (const [url, shown] of [
+        [`${base}/hook/s3cret-in-path`, `${base}/hook/<token>`],
+        [`${base}/s3cret-in-path`, `${base}/<token>`],
+        [`${base}/hook/?api_key=s3cret-in-path&a=1`, `${base}/hook/?api_key=<api_key>&a=1`],
+        [`${base}/hook/s3cret-in-path?token=s3cret-in-path`, `${base}/hook/<token>?token=<token>`],
+      ]) {
+        const result = await run(['send', url!, '--status', 'CREATED']);
+        expect(result.code).toBe(0);
+        expect(result.stdout).toContain(`sending 1 notification to ${shown}\n`);
+        expect(result.stdout + result.stderr).not.toContain('s3cret');
+      }
+      // What is hidden is only hidden: the receiver is posted the URL as written.
+      expect(received).toEqual([
+        '/hook/s3cret-in-path',
+        '/s3cret-in-path',
+        '/hook/?api_key=s3cret-in-path&a=1',
+        '/hook/s3cret-in-path?token=s3cret-in-path',
+      ]);
+    } finally {
+      server.close();
+    }
   });
 
   it('labels the later copy "(again)" whatever the shuffle, counts progress and says 1 delivery', async () => {

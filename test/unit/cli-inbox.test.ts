@@ -1,7 +1,7 @@
 // The inbox commands' parsing, checks and formatting, in process; the commands against real
 // stores, run as the built tool, are in test/integration/cli-inbox.test.ts.
 import { describe, expect, it } from 'vitest';
-import { duration, paint, UsageError } from '../../src/cli/args.js';
+import { duration, paint, parse, UsageError } from '../../src/cli/args.js';
 import { displayStoreUrl, displayUrl, scrub, urlSecrets } from '../../src/cli/display-url.js';
 import { inbox, type Terminal } from '../../src/cli/inbox.js';
 import {
@@ -60,6 +60,33 @@ describe('duration', () => {
       expect(() => duration(text, 'older-than')).toThrow('--older-than must be a duration');
     },
   );
+});
+
+describe('parse', () => {
+  const options = {
+    port: { type: 'string', short: 'p' },
+    status: { type: 'string', multiple: true },
+    quiet: { type: 'boolean', short: 'q' },
+  } as const;
+
+  it('takes a negative number after an option as its value, for its own check', () => {
+    const { values, positionals } = parse(
+      ['--port', '-1', '--status', '-2', '--status', 'x', '-p', '-0.5', '--', '-3'],
+      options,
+      true,
+    );
+    expect(values).toEqual({ port: '-0.5', status: ['-2', 'x'] });
+    expect(positionals).toEqual(['-3']);
+  });
+
+  it.each([
+    [['--port'], 'option --port needs a value'],
+    [['--port', '-q'], 'option --port needs a value'],
+    [['--quiet', '-1'], 'unknown option -1'],
+  ])('still refuses %j', (argv, message) => {
+    expect(() => parse(argv, options, false)).toThrow(UsageError);
+    expect(() => parse(argv, options, false)).toThrow(message);
+  });
 });
 
 describe('formatting', () => {
@@ -182,6 +209,23 @@ describe('store URLs', () => {
     expect(displayUrl(new URL('http://u:p%40ss@127.0.0.1:9/hook?a=1&token=abc&token=def'))).toBe(
       'http://127.0.0.1:9/hook?a=1&token=<token>&token=<token>',
     );
+  });
+
+  it.each([
+    ['http://h/webhooks/s3cret', 'http://h/webhooks/<token>'],
+    ['http://h/s3cret', 'http://h/<token>'],
+    ['http://h/webhooks/s3cret?a=1', 'http://h/webhooks/<token>?a=1'],
+    ['http://h/webhooks/s%zz', 'http://h/webhooks/<token>'],
+    ['http://h/webhooks/', 'http://h/webhooks/'],
+    ['http://h/', 'http://h/'],
+    ['http://h/webhooks/uanataca?token=s3cret', 'http://h/webhooks/uanataca?token=<token>'],
+    ['http://h/webhooks/s%40cret?token=s%40cret', 'http://h/webhooks/<token>?token=<token>'],
+    [
+      'http://h/in/?api_key=1&X-Api-Key=2&password=3&auth=4&secret=5&page=6',
+      'http://h/in/?api_key=<api_key>&X-Api-Key=<X-Api-Key>&password=<password>&auth=<auth>&secret=<secret>&page=6',
+    ],
+  ])('shows %s as %s for send', (url, shown) => {
+    expect(displayUrl(new URL(url))).toBe(shown);
   });
 });
 
