@@ -69,8 +69,10 @@ function createNormalizer<T extends string>(
   }
   return (value) => {
     // Hot path: values the provider spells exactly as documented. A short list is searched
-    // faster than a set, which first hashes each new string.
-    if ((known as readonly string[]).includes(value)) return value;
+    // faster than a set, which first hashes each new string. The list's own string comes
+    // back, so that what reads it later (the idempotency key) can recognise it at once.
+    const index = (known as readonly string[]).indexOf(value);
+    if (index !== -1) return known[index]!;
     const upper = value.trim().toUpperCase();
     return byKey.get(upper.replace(SEPARATORS, '')) ?? upper;
   };
@@ -117,3 +119,16 @@ export const normalizeCertificateStatus: (value: string) => CertificateStatus = 
   CERTIFICATE_STATUSES,
   { ACTIVE: 'VALID' },
 );
+
+/**
+ * Every value of the three vocabularies and their variants, as the normalizers return them:
+ * none holds a separator of the idempotency key. The normalizers return these very strings,
+ * so a lookup of a normalized value finds its hash already computed.
+ *
+ * @internal
+ */
+export const KNOWN_VALUES: ReadonlySet<string> = new Set<string>([
+  ...REQUEST_STATUSES,
+  ...EVENT_TYPES,
+  ...CERTIFICATE_STATUSES,
+]);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseWebhook } from '../../src/index.js';
 import { createIdempotencyKey } from '../../src/payload/idempotency-key.js';
+import { KNOWN_VALUES } from '../../src/payload/vocabulary.js';
 
 // Receivers store these keys: a change of any character below is a breaking change, however
 // right it looks. They were computed by the parser before the key had a module of its own.
@@ -177,6 +178,11 @@ describe('idempotency key format', () => {
   it.each(EDGE_KEYS)('%s', (_, body, key) => {
     expect(parseWebhook(JSON.stringify(body)).idempotencyKey).toBe(key);
     expect(parseWebhook(body, { timeZone: 'America/New_York' }).idempotencyKey).toBe(key);
+  });
+
+  it('writes the documented values as they are: none holds a separator', () => {
+    expect(KNOWN_VALUES.size).toBeGreaterThan(20);
+    for (const value of KNOWN_VALUES) expect(value).not.toMatch(/[%:=]/);
   });
 
   it.each(LOOK_ALIKES)('tells apart %s', (_, one, other) => {
