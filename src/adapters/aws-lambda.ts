@@ -21,22 +21,35 @@ type EventHeaders = Readonly<Record<string, string | undefined>>;
 type EventLists = Readonly<Record<string, readonly string[] | undefined>>;
 
 /**
- * An API Gateway REST API event, or an HTTP API event with payload format 1.0, as far as
- * the handler reads it. `APIGatewayProxyEvent` of `@types/aws-lambda` is assignable to it.
+ * The fields API Gateway's payload format 1.0 and Application Load Balancers share. API Gateway
+ * decodes the query parameters and keeps the header names as the client sent them; a load
+ * balancer decodes nothing and lower-cases the names.
  */
-export interface LambdaEventV1 {
+interface ProxyEventFields {
   /** The request's method. */
   readonly httpMethod: string;
-  /** The request path, without the stage. */
+  /** The request path (API Gateway: without the stage). */
   readonly path?: string | null | undefined;
-  /** The last value of each header, names in the case the client sent. */
+  /** The last value of each header. */
   readonly headers?: EventHeaders | null | undefined;
-  /** Every value of each header, names in the case the client sent. */
+  /** Every value of each header (on a load balancer, with multi-value headers enabled). */
   readonly multiValueHeaders?: EventLists | null | undefined;
-  /** The last value of each query parameter, decoded. */
+  /** The last value of each query parameter. */
   readonly queryStringParameters?: EventHeaders | null | undefined;
-  /** Every value of each query parameter, decoded. */
+  /** Every value of each query parameter (on a load balancer, with multi-value headers). */
   readonly multiValueQueryStringParameters?: EventLists | null | undefined;
+  /** The body: text, or base64 when `isBase64Encoded`. */
+  readonly body?: string | null | undefined;
+  /** Whether `body` is base64. */
+  readonly isBase64Encoded?: boolean | null | undefined;
+}
+
+/**
+ * An API Gateway REST API event, or an HTTP API event with payload format 1.0, as far as
+ * the handler reads it (query parameters decoded). `APIGatewayProxyEvent` of
+ * `@types/aws-lambda` is assignable to it.
+ */
+export interface LambdaEventV1 extends ProxyEventFields {
   /** Where the client address is. */
   readonly requestContext?:
     | {
@@ -44,10 +57,6 @@ export interface LambdaEventV1 {
       }
     | null
     | undefined;
-  /** The body: text, or base64 when `isBase64Encoded`. */
-  readonly body?: string | null | undefined;
-  /** Whether `body` is base64. */
-  readonly isBase64Encoded?: boolean | null | undefined;
 }
 
 /**
@@ -86,27 +95,11 @@ export interface LambdaEventV2 {
  * either the single-value fields or, when the target group enables multi-value headers, the
  * `multiValue…` ones; it decodes neither the path nor the query.
  */
-export interface LambdaEventAlb {
-  /** The request's method. */
-  readonly httpMethod: string;
-  /** The request path as sent. */
-  readonly path?: string | null | undefined;
-  /** Lower-case header names; the last value of a header sent twice. */
-  readonly headers?: EventHeaders | null | undefined;
-  /** Lower-case header names, every value (with multi-value headers). */
-  readonly multiValueHeaders?: EventLists | null | undefined;
-  /** The last value of each query parameter, as sent (not decoded). */
-  readonly queryStringParameters?: EventHeaders | null | undefined;
-  /** Every value of each query parameter, as sent (with multi-value headers). */
-  readonly multiValueQueryStringParameters?: EventLists | null | undefined;
+export interface LambdaEventAlb extends ProxyEventFields {
   /** The target group the request came through. */
   readonly requestContext: {
     readonly elb: { readonly targetGroupArn?: string | undefined };
   };
-  /** The body: text, or base64 when `isBase64Encoded`. */
-  readonly body?: string | null | undefined;
-  /** Whether `body` is base64. */
-  readonly isBase64Encoded?: boolean | null | undefined;
 }
 
 /**

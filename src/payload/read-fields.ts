@@ -11,15 +11,15 @@ import {
 } from './vocabulary.js';
 import {
   CERTIFICATE_FIELDS,
-  DIGITS_ID,
   ENVELOPE_FIELDS,
   type FieldKind,
+  isWireId,
+  isWireLabel,
   type Json,
   type KindOf,
   LEGACY_FIELDS,
   MAX_CERTIFICATES,
   mapFields,
-  NON_BLANK,
   REQUEST_FIELDS,
   type WireFields,
 } from './wire-fields.js';
@@ -94,21 +94,12 @@ function asText(value: unknown): string {
 }
 
 function asLabel(value: unknown): string {
-  const text = asText(value);
-  // A printable ASCII first character settles it without the regular expression.
-  const first = text.charCodeAt(0);
-  if ((first > 32 && first < 127) || NON_BLANK.test(text)) return text;
+  if (isWireLabel(value)) return value;
   throw NOT_READABLE;
 }
 
 function asId(value: unknown): number {
-  if (
-    typeof value === 'number'
-      ? Number.isSafeInteger(value) && value >= 0
-      : DIGITS_ID.test(asText(value))
-  ) {
-    return Number(value);
-  }
+  if (isWireId(value)) return Number(value);
   throw NOT_READABLE;
 }
 

@@ -53,6 +53,30 @@ export const NON_BLANK: RegExp = /\S/;
 export const DIGITS_ID: RegExp = /^\s*\d{1,15}\s*$/;
 
 /**
+ * Whether `value` is an `id` as the wire has it: a non-negative safe integer, or a string of up
+ * to 15 digits.
+ *
+ * @internal
+ */
+export function isWireId(value: unknown): value is number | string {
+  return typeof value === 'number'
+    ? Number.isSafeInteger(value) && value >= 0
+    : typeof value === 'string' && DIGITS_ID.test(value);
+}
+
+/**
+ * Whether `value` is a status or a type as the wire has it: non-blank text.
+ *
+ * @internal
+ */
+export function isWireLabel(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  // A printable ASCII first character settles it without the regular expression.
+  const first = value.charCodeAt(0);
+  return (first > 32 && first < 127) || NON_BLANK.test(value);
+}
+
+/**
  * A field's kind; with a trailing `?`, the field is optional: absent, `null` or of that kind.
  *
  * @internal

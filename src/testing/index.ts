@@ -16,7 +16,7 @@ import {
   normalizeStatus,
   type RequestStatus,
 } from '../payload/vocabulary.js';
-import { DIGITS_ID, MAX_CERTIFICATES, NON_BLANK } from '../payload/wire-fields.js';
+import { isWireId, isWireLabel, MAX_CERTIFICATES } from '../payload/wire-fields.js';
 import {
   EVENT_OF_STATUS,
   EVENT_TEMPLATES,
@@ -137,19 +137,12 @@ function refuse(name: string, what: string, value: unknown): never {
 
 /** Checks a status or a type: non-blank text, as on the wire. */
 function checkLabel(value: unknown, name: string): void {
-  if (value !== undefined && !(typeof value === 'string' && NON_BLANK.test(value))) {
-    refuse(name, 'a non-blank string', value);
-  }
+  if (value !== undefined && !isWireLabel(value)) refuse(name, 'a non-blank string', value);
 }
 
 /** Checks an id: a non-negative safe integer or a string of up to 15 digits, as on the wire. */
 function checkId(value: unknown, name: string): void {
-  if (
-    value !== undefined &&
-    !(typeof value === 'number'
-      ? Number.isSafeInteger(value) && value >= 0
-      : typeof value === 'string' && DIGITS_ID.test(value))
-  ) {
+  if (value !== undefined && !isWireId(value)) {
     refuse(name, 'a non-negative safe integer or a string of up to 15 digits', value);
   }
 }
